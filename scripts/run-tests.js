@@ -1,0 +1,68 @@
+// Runs every compiled brittle test file under dist/test, each in its own
+// process (so one file's leaked handles cannot hang or mask another), and
+// prints a closing "N passed, N failed" line. Arguments filter files by
+// substring of their path.
+import { spawn } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+
+const root = 'dist/test'
+const filters = process.argv.slice(2)
+const FILE_TIMEOUT_MS = 10 * 60 * 1000
+
+function walk(dir) {
+  const out = []
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name)
+    if (statSync(p).isDirectory()) out.push(...walk(p))
+    else if (name.endsWith('.test.js')) out.push(p)
+  }
+  return out
+}
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, ['node_modules/brittle/cmd.js', '--timeout', '180000', file], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      process.stdout.write(d)
+    })
+    child.stderr.on('data', (d) => process.stderr.write(d))
+    const timer = setTimeout(() => {
+      console.error(`# ${file}: timed out after ${FILE_TIMEOUT_MS} ms, killing`)
+      child.kill('SIGKILL')
+    }, FILE_TIMEOUT_MS)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      const m = /# tests = (\d+)\/(\d+) pass/.exec(out)
+      const passed = m ? Number(m[1]) : 0
+      const total = m ? Number(m[2]) : 0
+      const failed = code === 0 ? total - passed : Math.max(1, total - passed)
+      resolve({ file, passed, failed, ms: Date.now() - started })
+    })
+  })
+}
+
+const files = walk(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
+if (files.length === 0) {
+  console.error('no test files found')
+  process.exit(1)
+}
+let passed = 0
+let failed = 0
+const slow = []
+for (const f of files) {
+  const r = await runFile(f)
+  passed += r.passed
+  failed += r.failed
+  slow.push(r)
+  if (r.failed) console.error(`# FAILED: ${f}`)
+}
+slow.sort((a, b) => b.ms - a.ms)
+console.log('# slowest files:', slow.slice(0, 5).map((r) => `${relative(root, r.file)} ${r.ms}ms`).join(', '))
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed === 0 ? 0 : 1)
