@@ -47,7 +47,9 @@ function runFile(file) {
   })
 }
 
-const files = walk(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
+const files = walk(root).filter(
+  (f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s))
+)
 if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
@@ -63,6 +65,12 @@ for (const f of files) {
   if (r.failed) console.error(`# FAILED: ${f}`)
 }
 slow.sort((a, b) => b.ms - a.ms)
-console.log('# slowest files:', slow.slice(0, 5).map((r) => `${relative(root, r.file)} ${r.ms}ms`).join(', '))
+console.log(
+  '# slowest files:',
+  slow
+    .slice(0, 5)
+    .map((r) => `${relative(root, r.file)} ${r.ms}ms`)
+    .join(', ')
+)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)

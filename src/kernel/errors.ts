@@ -38,7 +38,9 @@ export class ConclaveError extends Error {
   }
 
   toJSON(): { code: string; message: string; data?: Record<string, unknown> } {
-    return this.data ? { code: this.code, message: this.message, data: this.data } : { code: this.code, message: this.message }
+    return this.data
+      ? { code: this.code, message: this.message, data: this.data }
+      : { code: this.code, message: this.message }
   }
 }
 
@@ -73,23 +75,76 @@ export function isConclaveError(err: unknown, code?: string): err is ConclaveErr
 
 /** Kernel-level codes: configuration, identifiers, crypto, identity, lifecycle, CLI. */
 export const KernelErrors = defineCodes({
-  CONFIG_INVALID: { status: 400, doc: 'Thrown when a configuration file, environment variable or flag fails validation.' },
-  CONFIG_UNREADABLE: { status: 500, doc: 'Thrown when the configuration file exists but cannot be read or parsed as JSON.' },
-  KERNEL_ID_INVALID: { status: 400, doc: 'Thrown when a printable identifier has the wrong prefix, alphabet, length or checksum.' },
+  CONFIG_INVALID: {
+    status: 400,
+    doc: 'Thrown when a configuration file, environment variable or flag fails validation.'
+  },
+  CONFIG_UNREADABLE: {
+    status: 500,
+    doc: 'Thrown when the configuration file exists but cannot be read or parsed as JSON.'
+  },
+  KERNEL_ID_INVALID: {
+    status: 400,
+    doc: 'Thrown when a printable identifier has the wrong prefix, alphabet, length or checksum.'
+  },
   KERNEL_CLOSED: { status: 503, doc: 'Thrown when a resource is used after close() started.' },
   CRYPTO_INVALID_KEY: { status: 400, doc: 'Thrown when a key has the wrong length or form.' },
-  CRYPTO_INVALID_SIGNATURE: { status: 400, doc: 'Thrown when a signature (classical or post-quantum half) does not verify.' },
-  CRYPTO_DECRYPT_FAILED: { status: 400, doc: 'Thrown when authenticated decryption fails: wrong key, wrong associated data, or tampered bytes.' },
+  CRYPTO_INVALID_INPUT: {
+    status: 400,
+    doc: 'Thrown when a non-key parameter of a crypto or key-derivation call (nonce, entropy, chunk size, derivation index or epoch) has the wrong length, type or range.'
+  },
+  CRYPTO_INVALID_SIGNATURE: {
+    status: 400,
+    doc: 'Thrown when a signature (classical or post-quantum half) does not verify.'
+  },
+  CRYPTO_DECRYPT_FAILED: {
+    status: 400,
+    doc: 'Thrown when authenticated decryption fails: wrong key, wrong associated data, or tampered bytes.'
+  },
   CRYPTO_TRUNCATED: { status: 400, doc: 'Thrown when an encrypted stream ends before its final-chunk tag.' },
-  IDENTITY_MNEMONIC_WORD_COUNT: { status: 400, doc: 'Thrown when a mnemonic does not have exactly 24 words.' },
-  IDENTITY_MNEMONIC_UNKNOWN_WORD: { status: 400, doc: 'Thrown when a mnemonic contains a word outside the BIP39 English list.' },
-  IDENTITY_MNEMONIC_CHECKSUM: { status: 400, doc: 'Thrown when a mnemonic has valid words but a wrong BIP39 checksum.' },
-  IDENTITY_MNEMONIC_NOT_NFKD: { status: 400, doc: 'Thrown when a mnemonic or passphrase is not in Unicode NFKD form.' },
-  IDENTITY_EXISTS: { status: 409, doc: 'Thrown when init or recover would overwrite an identity already in the home folder.' },
-  IDENTITY_MISSING: { status: 404, doc: 'Thrown when a command needs an identity and the home folder has none.' },
-  IDENTITY_SECRET_UNREADABLE: { status: 500, doc: 'Thrown when the secret file exists but cannot be read, decrypted or parsed; the file is named.' },
-  IDENTITY_PASSPHRASE_REQUIRED: { status: 401, doc: 'Thrown when the secret file is locked and no passphrase was given.' },
-  IDENTITY_NO_ROOT: { status: 403, doc: 'Thrown when an operation needs the root secret and this device does not keep it.' },
-  CLI_USAGE: { status: 400, doc: 'Thrown when command-line arguments are missing, unknown or malformed (exit code 2).' },
+  IDENTITY_MNEMONIC_WORD_COUNT: {
+    status: 400,
+    doc: 'Thrown when a mnemonic does not have exactly 24 words.'
+  },
+  IDENTITY_MNEMONIC_UNKNOWN_WORD: {
+    status: 400,
+    doc: 'Thrown when a mnemonic contains a word outside the BIP39 English list.'
+  },
+  IDENTITY_MNEMONIC_CHECKSUM: {
+    status: 400,
+    doc: 'Thrown when a mnemonic has valid words but a wrong BIP39 checksum.'
+  },
+  IDENTITY_MNEMONIC_NOT_NFKD: {
+    status: 400,
+    doc: 'Thrown when a mnemonic or passphrase is not in Unicode NFKD form.'
+  },
+  IDENTITY_EXISTS: {
+    status: 409,
+    doc: 'Thrown when init or recover would overwrite an identity already in the home folder.'
+  },
+  IDENTITY_MISSING: {
+    status: 404,
+    doc: 'Thrown when a command needs an identity and the home folder has none.'
+  },
+  IDENTITY_SECRET_UNREADABLE: {
+    status: 500,
+    doc: 'Thrown when the secret file exists but cannot be read, decrypted or parsed; the file is named.'
+  },
+  IDENTITY_PASSPHRASE_REQUIRED: {
+    status: 401,
+    doc: 'Thrown when the secret file is locked and no passphrase was given.'
+  },
+  IDENTITY_NO_ROOT: {
+    status: 403,
+    doc: 'Thrown when an operation needs the root secret and this device does not keep it.'
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    doc: 'An unexpected failure (a bug): the CLI prints the stack, the API a generic message.'
+  },
+  CLI_USAGE: {
+    status: 400,
+    doc: 'Thrown when command-line arguments are missing, unknown or malformed (exit code 2).'
+  },
   CLI_INPUT: { status: 400, doc: 'Thrown when input read from stdin or a prompt is missing or malformed.' }
 })

@@ -1,5 +1,5 @@
-import { KernelErrors } from './errors.js'
 import { labelledHash } from './crypto/hash.js'
+import { KernelErrors } from './errors.js'
 
 /**
  * Branded identifiers. Printable form: `<prefix>_<base32(bytes ‖ checksum)>`,
@@ -78,7 +78,9 @@ export function encodeId<K extends IdKind>(kind: K, bytes: Uint8Array): IdOf[K] 
 export function decodeId<K extends IdKind>(kind: K, text: string): { id: IdOf[K]; bytes: Buffer } {
   const prefix = ID_PREFIX[kind]
   if (typeof text !== 'string' || !text.startsWith(`${prefix}_`)) {
-    throw KernelErrors.KERNEL_ID_INVALID(`not a ${kind} id (expected prefix "${prefix}_")`, { data: { kind } })
+    throw KernelErrors.KERNEL_ID_INVALID(`not a ${kind} id (expected prefix "${prefix}_")`, {
+      data: { kind }
+    })
   }
   const raw = base32Decode(text.slice(prefix.length + 1))
   if (!raw || raw.length <= CHECKSUM_BYTES) {

@@ -8,7 +8,11 @@ declare module 'brittle' {
     not(actual: unknown, expected: unknown, message?: string): void
     alike(actual: unknown, expected: unknown, message?: string): void
     unlike(actual: unknown, expected: unknown, message?: string): void
-    exception(fn: (() => unknown) | Promise<unknown>, expected?: RegExp | Error | ErrorConstructor | unknown, message?: string): Promise<void>
+    exception(
+      fn: (() => unknown) | Promise<unknown>,
+      expected?: RegExp | Error | ErrorConstructor | unknown,
+      message?: string
+    ): Promise<void>
     execution(fn: (() => unknown) | Promise<unknown>, message?: string): Promise<void>
     comment(...args: unknown[]): void
   }

@@ -44,10 +44,11 @@ declare module 'sodium-native' {
     const crypto_secretstream_xchacha20poly1305_HEADERBYTES: number
     const crypto_secretstream_xchacha20poly1305_KEYBYTES: number
     const crypto_secretstream_xchacha20poly1305_STATEBYTES: number
-    const crypto_secretstream_xchacha20poly1305_TAG_MESSAGE: Buffer
-    const crypto_secretstream_xchacha20poly1305_TAG_PUSH: Buffer
-    const crypto_secretstream_xchacha20poly1305_TAG_REKEY: Buffer
-    const crypto_secretstream_xchacha20poly1305_TAG_FINAL: Buffer
+    // sodium-native 5 exposes the secretstream tags as plain numbers (0, 1, 2, 3), not Buffers
+    const crypto_secretstream_xchacha20poly1305_TAG_MESSAGE: number
+    const crypto_secretstream_xchacha20poly1305_TAG_PUSH: number
+    const crypto_secretstream_xchacha20poly1305_TAG_REKEY: number
+    const crypto_secretstream_xchacha20poly1305_TAG_FINAL: number
     function crypto_secretstream_xchacha20poly1305_keygen(k: Buffer): void
     function crypto_secretstream_xchacha20poly1305_init_push(state: Buffer, header: Buffer, k: Buffer): void
     function crypto_secretstream_xchacha20poly1305_push(
@@ -55,7 +56,7 @@ declare module 'sodium-native' {
       c: Buffer,
       m: Buffer,
       ad: Buffer | null,
-      tag: Buffer
+      tag: number
     ): number
     function crypto_secretstream_xchacha20poly1305_init_pull(state: Buffer, header: Buffer, k: Buffer): void
     function crypto_secretstream_xchacha20poly1305_pull(
@@ -77,7 +78,14 @@ declare module 'sodium-native' {
     const crypto_pwhash_MEMLIMIT_MODERATE: number
     const crypto_pwhash_ALG_DEFAULT: number
     const crypto_pwhash_ALG_ARGON2ID13: number
-    function crypto_pwhash(out: Buffer, passwd: Buffer, salt: Buffer, opslimit: number, memlimit: number, alg: number): void
+    function crypto_pwhash(
+      out: Buffer,
+      passwd: Buffer,
+      salt: Buffer,
+      opslimit: number,
+      memlimit: number,
+      alg: number
+    ): void
 
     const crypto_scalarmult_BYTES: number
     const crypto_scalarmult_SCALARBYTES: number

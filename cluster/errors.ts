@@ -1,0 +1,40 @@
+import { defineCodes } from '../src/kernel/errors.js'
+
+export const ClusterErrors = defineCodes({
+  CLUSTER_CERT_INVALID: {
+    status: 400,
+    doc: 'Thrown when a device certificate or revocation is malformed or not signed by both root keys of the account.'
+  },
+  CLUSTER_ENTRY_INVALID: {
+    status: 400,
+    doc: 'Thrown when a cluster log entry fails validation (it is skipped and recorded in apply).'
+  },
+  CLUSTER_NOT_MEMBER: {
+    status: 403,
+    doc: 'Thrown when an entry or connection comes from a key that is not a certified, unrevoked device.'
+  },
+  CLUSTER_DEVICE_UNKNOWN: {
+    status: 404,
+    doc: 'Thrown when a device id or index names no device of the account.'
+  },
+  CLUSTER_DEVICE_REVOKED: {
+    status: 409,
+    doc: 'Thrown when an operation names a device that has been revoked.'
+  },
+  CLUSTER_INVITE_INVALID: {
+    status: 400,
+    doc: 'Thrown when an invite text is malformed, forged or for another cluster.'
+  },
+  CLUSTER_INVITE_EXPIRED: {
+    status: 410,
+    doc: 'Thrown when an invite is used after its expiry or after it was already used.'
+  },
+  CLUSTER_PAIRING_FAILED: {
+    status: 502,
+    doc: 'Thrown when pairing cannot reach the inviting device or the exchange is refused.'
+  },
+  CLUSTER_NOT_WRITABLE: {
+    status: 409,
+    doc: 'Thrown when this device is not (yet) a writer of the cluster log.'
+  }
+})

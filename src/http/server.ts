@@ -1,0 +1,177 @@
+import { timingSafeEqual } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { ConclaveError } from '../kernel/errors.js'
+import type { NodeApi } from '../node/node-api.js'
+import { HttpErrors } from './errors.js'
+
+export interface ServerOptions {
+  api: NodeApi
+  /** The node's API token (HOME/api-token). */
+  token: string
+  /** Largest accepted request body. */
+  bodyLimit?: number
+  logger?: boolean
+}
+
+export const SESSION_COOKIE = 'conclave_session'
+export const TOKEN_HEADER = 'x-conclave-token'
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+
+/** Host header without its port; `[::1]:80` → `[::1]`. */
+export function hostName(host: string | undefined): string | null {
+  if (!host) return null
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(host.trim().toLowerCase())
+  return m ? m[1]! : null
+}
+
+export function isLoopbackHost(host: string | undefined): boolean {
+  const h = hostName(host)
+  return h !== null && LOOPBACK_HOSTS.has(h)
+}
+
+function sameToken(a: string | undefined, b: string): boolean {
+  if (typeof a !== 'string' || a.length !== b.length) return false
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b))
+}
+
+function cookieToken(req: FastifyRequest): string | undefined {
+  const raw = req.headers.cookie
+  if (!raw) return undefined
+  for (const part of raw.split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === SESSION_COOKIE) return decodeURIComponent(v.join('='))
+  }
+  return undefined
+}
+
+function headerToken(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization
+  if (auth?.startsWith('Bearer ')) return auth.slice(7)
+  const h = req.headers[TOKEN_HEADER]
+  return typeof h === 'string' ? h : undefined
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** Parses with zod; a failure is a 400 carrying the issues. */
+export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value)
+  if (!r.success) {
+    throw HttpErrors.HTTP_BAD_REQUEST(`invalid ${where}`, { data: { issues: r.error.issues } })
+  }
+  return r.data
+}
+
+/**
+ * The local API. Security, in order, for every request: the Host must be a
+ * loopback name (DNS rebinding); writes must come from our own Origin (or
+ * none); a token is required — header for every request, or the session
+ * cookie for reads only, so a cross-site form cannot act with the cookie
+ * (CSRF). `/login?token=` turns the one-time link into the session cookie.
+ */
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 1024 * 1024 })
+  const token = opts.token
+
+  app.addHook('onRequest', async (req) => {
+    if (!isLoopbackHost(req.headers.host))
+      throw HttpErrors.HTTP_FORBIDDEN_HOST('Host must be a loopback name')
+    const write = WRITE_METHODS.has(req.method)
+    const origin = req.headers.origin
+    if (write && origin !== undefined) {
+      let ok = false
+      try {
+        const u = new URL(origin)
+        ok = u.protocol === 'http:' && u.host === req.headers.host
+      } catch {
+        ok = false
+      }
+      if (!ok) throw HttpErrors.HTTP_FORBIDDEN_ORIGIN('Origin does not match this server')
+    }
+    const path = req.url.split('?')[0]
+    if (path === '/login' && req.method === 'GET') return
+    if (sameToken(headerToken(req), token)) return
+    if (sameToken(cookieToken(req), token)) {
+      if (write)
+        throw HttpErrors.HTTP_CSRF('state-changing requests need the token header, not only the cookie')
+      return
+    }
+    throw HttpErrors.HTTP_UNAUTHORIZED('missing or wrong API token')
+  })
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('referrer-policy', 'no-referrer')
+    reply.header('x-frame-options', 'DENY')
+    reply.header('cache-control', 'no-store')
+    if (!reply.hasHeader('content-security-policy')) {
+      reply.header(
+        'content-security-policy',
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+      )
+    }
+    return payload
+  })
+
+  app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof ConclaveError) {
+      return reply.status(err.status).send(err.toJSON())
+    }
+    const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown }
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ code: 'HTTP_PAYLOAD_TOO_LARGE', message: 'request body too large' })
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(400).send({ code: 'HTTP_BAD_REQUEST', message: e.message ?? 'bad request' })
+    }
+    reply.log.error(err)
+    return reply.status(500).send({ code: 'INTERNAL_ERROR', message: 'internal error' })
+  })
+
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .status(404)
+      .send({ code: 'HTTP_NOT_FOUND', message: `no route for ${req.method} ${req.url.split('?')[0]}` })
+  })
+
+  app.get('/login', async (req, reply) => {
+    const q = parseOr400(z.object({ token: z.string().min(1).max(256) }).strict(), req.query, 'query')
+    if (!sameToken(q.token, token)) throw HttpErrors.HTTP_UNAUTHORIZED('wrong login token')
+    reply.header(
+      'set-cookie',
+      `${SESSION_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`
+    )
+    return reply.redirect('/', 303)
+  })
+
+  app.get('/api/status', async () => opts.api.status())
+
+  const InviteBody = z
+    .object({
+      ttlMs: z
+        .number()
+        .int()
+        .min(10_000)
+        .max(7 * 24 * 3600_000)
+        .optional(),
+      roles: z
+        .array(z.enum(['access', 'relay']))
+        .min(1)
+        .max(2)
+        .optional(),
+      indexer: z.boolean().optional(),
+      name: z.string().min(1).max(64).optional()
+    })
+    .strict()
+  app.post('/api/invites', async (req) =>
+    opts.api.createInvite(parseOr400(InviteBody, req.body ?? {}, 'body'))
+  )
+
+  app.post('/api/devices/:device/revoke', async (req) => {
+    const p = parseOr400(z.object({ device: z.string().min(1).max(80) }).strict(), req.params, 'parameters')
+    return opts.api.revoke(p.device)
+  })
+
+  return app
+}

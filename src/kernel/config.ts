@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { z } from 'zod'
+import { KernelErrors } from './errors.js'
+
+/**
+ * Node configuration, parsed once: defaults < config file (HOME/config.json) <
+ * CONCLAVE_* environment < command-line flags. Only bin/ and src/node read the
+ * environment; everything below receives the parsed object.
+ */
+
+const HostPortSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-_:[\]]+:\d{1,5}$/, 'expected HOST:PORT')
+  .transform((s, ctx) => {
+    const i = s.lastIndexOf(':')
+    const host = s.slice(0, i).replace(/^\[(.*)\]$/, '$1')
+    const port = Number(s.slice(i + 1))
+    if (port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'port out of range' })
+      return z.NEVER
+    }
+    return { host, port }
+  })
+export type HostPort = { host: string; port: number }
+
+export const RoleSchema = z.enum(['access', 'relay'])
+export type Role = z.infer<typeof RoleSchema>
+
+export const ConfigSchema = z
+  .object({
+    home: z.string().min(1),
+    api: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(0),
+        /** Binding anything but loopback exposes the API; it must be asked for. */
+        allowNonLoopback: z.boolean().default(false)
+      })
+      .strict()
+      .prefault({}),
+    /** null = the public HyperDHT bootstrap nodes. */
+    bootstrap: z
+      .array(z.object({ host: z.string(), port: z.number().int() }).strict())
+      .nullable()
+      .default(null),
+    roles: z.array(RoleSchema).min(1).default(['access', 'relay']),
+    /** Always-on devices index; phones should not (DESIGN §4). */
+    indexer: z.boolean().default(true),
+    socks5: z.object({ host: z.string(), port: z.number().int() }).strict().nullable().default(null),
+    directPort: z.number().int().min(0).max(65535).default(0),
+    ackIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    copies: z.number().int().min(1).max(16).default(2),
+    logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info')
+  })
+  .strict()
+export type Config = z.infer<typeof ConfigSchema>
+
+/** Flags and environment variables a user may set, as strings. */
+export interface ConfigInputs {
+  home?: string | undefined
+  env?: Record<string, string | undefined>
+  flags?: Partial<
+    Record<'port' | 'bootstrap' | 'role' | 'socks5' | 'indexer' | 'directPort' | 'logLevel', string>
+  >
+}
+
+export function resolveHome(flagHome: string | undefined, env: Record<string, string | undefined>): string {
+  return resolve(flagHome ?? env.CONCLAVE_HOME ?? join(homedir(), '.conclave'))
+}
+
+function parseList<T>(raw: string, item: z.ZodType<T>, what: string): T[] {
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  return parts.map((p) => {
+    const r = item.safeParse(p)
+    if (!r.success)
+      throw KernelErrors.CONFIG_INVALID(`${what}: "${p}": ${r.error.issues[0]?.message ?? 'invalid'}`)
+    return r.data
+  })
+}
+
+function parseIntStrict(raw: string, what: string): number {
+  if (!/^\d+$/.test(raw)) throw KernelErrors.CONFIG_INVALID(`${what}: expected a whole number, got "${raw}"`)
+  return Number(raw)
+}
+
+function parseBool(raw: string, what: string): boolean {
+  if (/^(1|true|yes)$/i.test(raw)) return true
+  if (/^(0|false|no)$/i.test(raw)) return false
+  throw KernelErrors.CONFIG_INVALID(`${what}: expected true or false, got "${raw}"`)
+}
+
+/** String settings (from env or flags) → a partial config object. */
+function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (s.port !== undefined) out.api = { port: parseIntStrict(s.port, `${where} port`) }
+  if (s.bootstrap !== undefined) out.bootstrap = parseList(s.bootstrap, HostPortSchema, `${where} bootstrap`)
+  if (s.role !== undefined) out.roles = parseList(s.role, RoleSchema, `${where} role`)
+  if (s.socks5 !== undefined)
+    out.socks5 = s.socks5 === '' ? null : parseList(s.socks5, HostPortSchema, `${where} socks5`)[0]
+  if (s.indexer !== undefined) out.indexer = parseBool(s.indexer, `${where} indexer`)
+  if (s.directPort !== undefined) out.directPort = parseIntStrict(s.directPort, `${where} direct port`)
+  if (s.logLevel !== undefined) out.logLevel = s.logLevel
+  return out
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k]
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v
+  }
+  return out
+}
+
+export function readConfigFile(home: string): Record<string, unknown> {
+  const file = join(home, 'config.json')
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw KernelErrors.CONFIG_UNREADABLE(`cannot read ${file}`, { cause: err })
+  }
+  try {
+    const v: unknown = JSON.parse(text)
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object')
+    return v as Record<string, unknown>
+  } catch (err) {
+    throw KernelErrors.CONFIG_UNREADABLE(`${file} is not a JSON object`, { cause: err, data: { file } })
+  }
+}
+
+export function loadConfig(inputs: ConfigInputs = {}): Config {
+  const env = inputs.env ?? {}
+  const home = resolveHome(inputs.home, env)
+  const file = readConfigFile(home)
+  const envLayer = fromStrings(
+    {
+      port: env.CONCLAVE_PORT,
+      bootstrap: env.CONCLAVE_BOOTSTRAP,
+      role: env.CONCLAVE_ROLE,
+      socks5: env.CONCLAVE_SOCKS5,
+      indexer: env.CONCLAVE_INDEXER,
+      directPort: env.CONCLAVE_DIRECT_PORT,
+      logLevel: env.CONCLAVE_LOG_LEVEL
+    },
+    'CONCLAVE_*'
+  )
+  const flagLayer = fromStrings(inputs.flags ?? {}, '--')
+  const merged = merge(merge(merge({}, file), envLayer), flagLayer)
+  merged.home = home
+  const r = ConfigSchema.safeParse(merged)
+  if (!r.success) {
+    const issue = r.error.issues[0]
+    throw KernelErrors.CONFIG_INVALID(
+      `${issue?.path.join('.') || 'config'}: ${issue?.message ?? 'invalid'}`,
+      {
+        data: { issues: r.error.issues }
+      }
+    )
+  }
+  return r.data
+}

@@ -1,0 +1,20 @@
+import { defineCodes } from '../kernel/errors.js'
+
+export const NodeErrors = defineCodes({
+  NODE_LOCKED: {
+    status: 409,
+    doc: 'Thrown when another running node holds this home folder (its LOCK file names a live process).'
+  },
+  NODE_NOT_RUNNING: {
+    status: 503,
+    doc: 'Thrown when a command needs the running node and none answers for this home.'
+  },
+  NODE_API_ERROR: {
+    status: 502,
+    doc: 'Thrown when the local API answers with something that is not a Conclave response.'
+  },
+  NODE_STORE_FAILED: {
+    status: 500,
+    doc: 'Thrown when the on-disk store cannot be opened; the path and cause are included.'
+  }
+})

@@ -1,0 +1,69 @@
+/**
+ * What the local HTTP API (and through it the CLI) may ask of a running node.
+ * The HTTP layer depends on this contract only, so it can be tested with
+ * `app.inject()` against a real node.
+ */
+
+export interface DeviceStatus {
+  deviceId: string
+  device: number
+  epoch: number
+  name: string | null
+  roles: string[]
+  indexer: boolean
+  online: boolean
+  self: boolean
+  address: string | null
+  lastSeen: number | null
+  revoked: boolean
+}
+
+export interface PeerStatus {
+  publicKey: string
+  deviceId: string | null
+  accountId: string | null
+  kind: 'own-device' | 'friend-device' | 'unknown'
+}
+
+export interface CoreStatus {
+  key: string
+  name: string
+  length: number
+  /** How many other nodes hold a full copy of this core. */
+  copies: number
+}
+
+export interface StatusReport {
+  accountId: string
+  deviceId: string
+  device: number
+  epoch: number
+  roles: string[]
+  writable: boolean
+  swarm: { topic: string; joined: boolean; bootstrap: string[] }
+  devices: DeviceStatus[]
+  peers: PeerStatus[]
+  cores: CoreStatus[]
+  /** Human-readable things the node is waiting for (no peers yet, DHT unreachable…). */
+  waitingFor: string[]
+  skipped: number
+}
+
+export interface InviteOptions {
+  ttlMs?: number
+  roles?: Array<'access' | 'relay'>
+  indexer?: boolean
+  name?: string
+}
+
+export interface InviteResult {
+  invite: string
+  expires: number
+  device: number
+}
+
+export interface NodeApi {
+  status(): Promise<StatusReport>
+  createInvite(opts: InviteOptions): Promise<InviteResult>
+  revoke(device: string): Promise<{ deviceId: string }>
+}

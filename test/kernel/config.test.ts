@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import test from 'brittle'
+import { loadConfig } from '../../src/kernel/config.js'
+import { isConclaveError } from '../../src/kernel/errors.js'
+
+function home(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-config-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+test('defaults', (t) => {
+  const c = loadConfig({ home: home(t), env: {} })
+  t.is(c.api.host, '127.0.0.1')
+  t.is(c.api.port, 0)
+  t.is(c.bootstrap, null)
+  t.alike(c.roles, ['access', 'relay'])
+  t.is(c.copies, 2)
+})
+
+test('layers: defaults < file < env < flags', (t) => {
+  const h = home(t)
+  writeFileSync(join(h, 'config.json'), JSON.stringify({ api: { port: 1111 }, copies: 3, roles: ['relay'] }))
+  const fileOnly = loadConfig({ home: h, env: {} })
+  t.is(fileOnly.api.port, 1111)
+  t.is(fileOnly.copies, 3)
+  t.alike(fileOnly.roles, ['relay'])
+  t.is(fileOnly.api.host, '127.0.0.1', 'nested defaults survive a partial file section')
+  const env = loadConfig({ home: h, env: { CONCLAVE_PORT: '2222', CONCLAVE_BOOTSTRAP: '127.0.0.1:49737' } })
+  t.is(env.api.port, 2222)
+  t.alike(env.bootstrap, [{ host: '127.0.0.1', port: 49737 }])
+  const flags = loadConfig({
+    home: h,
+    env: { CONCLAVE_PORT: '2222' },
+    flags: { port: '3333', role: 'access,relay', bootstrap: 'localhost:1,127.0.0.1:2' }
+  })
+  t.is(flags.api.port, 3333)
+  t.alike(flags.roles, ['access', 'relay'])
+  t.alike(flags.bootstrap, [
+    { host: 'localhost', port: 1 },
+    { host: '127.0.0.1', port: 2 }
+  ])
+  t.is(loadConfig({ env: { CONCLAVE_HOME: h } }).home, h, 'CONCLAVE_HOME picks the home')
+})
+
+test('bad values are refused with CONFIG_ codes', (t) => {
+  const h = home(t)
+  const bad: Array<[Parameters<typeof loadConfig>[0], string]> = [
+    [{ home: h, env: {}, flags: { port: 'abc' } }, 'CONFIG_INVALID'],
+    [{ home: h, env: {}, flags: { port: '70000' } }, 'CONFIG_INVALID'],
+    [{ home: h, env: {}, flags: { bootstrap: 'nohostport' } }, 'CONFIG_INVALID'],
+    [{ home: h, env: {}, flags: { role: 'king' } }, 'CONFIG_INVALID'],
+    [{ home: h, env: { CONCLAVE_INDEXER: 'maybe' } }, 'CONFIG_INVALID']
+  ]
+  for (const [inputs, code] of bad) {
+    try {
+      loadConfig(inputs)
+      t.fail(`accepted ${JSON.stringify(inputs.flags ?? inputs.env)}`)
+    } catch (err) {
+      t.ok(
+        isConclaveError(err, code),
+        `${JSON.stringify(inputs.flags ?? inputs.env)} -> ${(err as Error).message}`
+      )
+    }
+  }
+  writeFileSync(join(h, 'config.json'), '{ not json')
+  t.exception(() => loadConfig({ home: h, env: {} }), /not a JSON object/)
+  writeFileSync(join(h, 'config.json'), JSON.stringify({ unknownKey: 1 }))
+  try {
+    loadConfig({ home: h, env: {} })
+    t.fail('unknown key accepted')
+  } catch (err) {
+    t.ok(isConclaveError(err, 'CONFIG_INVALID'), 'unknown keys refused')
+  }
+})
+
+test('ids: checksum refuses a mistyped id', async (t) => {
+  const { encodeId, decodeId, isId } = await import('../../src/kernel/ids.js')
+  const id = encodeId('account', Buffer.alloc(16, 9))
+  t.ok(isId('account', id))
+  t.absent(isId('device', id), 'prefix is checked')
+  const last = id.at(-1) === 'a' ? 'b' : 'a'
+  t.absent(isId('account', id.slice(0, -1) + last), 'one changed character is refused')
+  t.absent(isId('account', id.slice(0, -2)), 'truncated is refused')
+  t.is(decodeId('account', id).bytes.length, 16)
+})
