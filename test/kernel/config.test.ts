@@ -47,7 +47,7 @@ test('layers: defaults < file < env < flags', (t) => {
 
 test('bad values are refused with CONFIG_ codes', (t) => {
   const h = home(t)
-  const bad: Array<[Parameters<typeof loadConfig>[0], string]> = [
+  const bad: Array<[NonNullable<Parameters<typeof loadConfig>[0]>, string]> = [
     [{ home: h, env: {}, flags: { port: 'abc' } }, 'CONFIG_INVALID'],
     [{ home: h, env: {}, flags: { port: '70000' } }, 'CONFIG_INVALID'],
     [{ home: h, env: {}, flags: { bootstrap: 'nohostport' } }, 'CONFIG_INVALID'],
