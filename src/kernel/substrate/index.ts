@@ -1,0 +1,34 @@
+export { type BlindEncryption, blindEncryption, defaultWrapKey } from './blind-encryption.js'
+export { type EntryCodec, jsonCodec } from './codec.js'
+export { SubstrateErrors } from './errors.js'
+export {
+  type Finality,
+  finalityOf,
+  isIndexed,
+  waitForIndexed,
+  waitForIndexer,
+  waitForWriter
+} from './finality.js'
+export { coreKeyFor, discoveryKeyFor, type KeyPair } from './keys.js'
+export { DEFAULT_ACK_INTERVAL_MS, openBase, SubstrateBase, type SubstrateBaseOptions } from './open-base.js'
+export {
+  type PeerFilter,
+  Replicator,
+  type ReplicatorOptions,
+  type StreamAttachable,
+  swarmFirewall
+} from './replicator.js'
+export {
+  type ApplyHandler,
+  type BaseEntry,
+  type MembershipHost,
+  RESERVED_KEY_PREFIX,
+  readSkipped,
+  type SkipCode,
+  type SkipRecord,
+  safeApply,
+  skipKey,
+  type View,
+  type ViewBatch
+} from './safe-apply.js'
+export { viewHash } from './view-hash.js'

@@ -1,0 +1,357 @@
+import Autobase from 'autobase'
+import type Corestore from 'corestore'
+import Hyperbee from 'hyperbee'
+import { equalBytes } from '../crypto/hash.js'
+import { isConclaveError, KernelErrors } from '../errors.js'
+import { Resource } from '../lifecycle.js'
+import { blindEncryption, defaultWrapKey } from './blind-encryption.js'
+import { type EntryCodec, jsonCodec } from './codec.js'
+import { SubstrateErrors } from './errors.js'
+import { coreKeyFor, type KeyPair, toBuffer, toHypercoreKeyPair } from './keys.js'
+import { type ApplyHandler, readSkipped, type SkipRecord, safeApply, type View } from './safe-apply.js'
+import { viewHash } from './view-hash.js'
+
+/**
+ * Finality needs acks from a majority of indexers; autobase's default (10 s)
+ * made an entry final after ≈30 s here, 1 s after ≈2–4 s.
+ */
+export const DEFAULT_ACK_INTERVAL_MS = 1000
+/** Re-check interval of `until`, a safety net beside the autobase events. */
+const UNTIL_POLL_MS = 250
+const VIEW_NAME = 'view'
+
+export interface SubstrateBaseOptions<T> {
+  /**
+   * A corestore namespace dedicated to this base (`store.namespace(id)`): two
+   * bases on one namespace share the local core name and freeze silently. The
+   * base works on its own session and never closes this store.
+   */
+  store: Corestore
+  /** Key of an existing base; omit or null to create one bootstrapped by the local writer. */
+  bootstrap?: Uint8Array | null
+  /**
+   * Key pair of the local writer core (e.g. device i at writer epoch e). Its
+   * core key is `coreKeyFor(publicKey)`; with no bootstrap it is also the base
+   * key. Without it autobase derives the writer from the store's primary key.
+   */
+  keyPair?: KeyPair | null
+  /** 32 bytes: hypercore block encryption of the writers, system and view cores. */
+  encryptionKey: Uint8Array
+  /**
+   * 32 bytes that wrap `encryptionKey` where autobase stores it (local core
+   * user data). Defaults to a labelled hash of `encryptionKey`.
+   */
+  wrapKey?: Uint8Array
+  ackIntervalMs?: number
+  codec?: EntryCodec<T>
+  apply: ApplyHandler<T>
+}
+
+// Two autobases on the same namespace of one store freeze without an error.
+const openNamespaces = new WeakMap<object, Set<string>>()
+
+/**
+ * An autobase with a hyperbee view (utf-8 keys, JSON values), encrypted at
+ * rest, whose apply never throws (see `safeApply`).
+ *
+ * Events: 'update' (the view may have changed), 'skip' (SkipRecord, error —
+ * local diagnostics only: it fires again when a reorder re-applies the entry),
+ * 'fault' (Error — autobase closed itself after an internal error).
+ */
+export class SubstrateBase<T = unknown> extends Resource {
+  readonly #opts: SubstrateBaseOptions<T>
+  readonly #codec: EntryCodec<T>
+  readonly #encryptionKey: Buffer
+  #base: Autobase<View> | null = null
+  #claimed: { root: object; ns: string } | null = null
+  lastError: Error | null = null
+
+  constructor(opts: SubstrateBaseOptions<T>) {
+    super()
+    if (opts.encryptionKey?.byteLength !== 32)
+      throw KernelErrors.CRYPTO_INVALID_KEY('an encryption key has 32 bytes')
+    if (opts.wrapKey && opts.wrapKey.byteLength !== 32)
+      throw KernelErrors.CRYPTO_INVALID_KEY('a wrap key has 32 bytes')
+    if (opts.keyPair) toHypercoreKeyPair(opts.keyPair)
+    this.#opts = opts
+    this.#codec = opts.codec ?? (jsonCodec as EntryCodec<T>)
+    this.#encryptionKey = Buffer.from(opts.encryptionKey)
+  }
+
+  /** The underlying autobase (for replication hooks and inspection). */
+  get autobase(): Autobase<View> {
+    if (!this.#base) throw KernelErrors.KERNEL_CLOSED('the base is not open')
+    return this.#base
+  }
+
+  get key(): Buffer {
+    return this.autobase.key
+  }
+
+  get discoveryKey(): Buffer {
+    return this.autobase.discoveryKey
+  }
+
+  /** Key of the local writer core (what `addWriter` must be given). */
+  get localKey(): Buffer {
+    return this.autobase.local.key
+  }
+
+  /** The read side of the view: includes tentative entries; `view.core.signedLength` marks the final part. */
+  get view(): View {
+    return this.autobase.view
+  }
+
+  get writable(): boolean {
+    return this.#base !== null && this.#base.writable
+  }
+
+  /**
+   * Whether the local writer is an active indexer. Autobase's own `isIndexer`
+   * turns true for an instant while an indexer add is pending, then false
+   * until that add is indexed (≈2.4 s here); `ackable` is the settled state.
+   */
+  get isIndexer(): boolean {
+    return this.#base !== null && this.#base.isIndexer && this.#base.ackable
+  }
+
+  protected override async _open(): Promise<void> {
+    const { store } = this.#opts
+    const root = store.root ?? store
+    const ns = store.ns.toString('hex')
+    const claimed = openNamespaces.get(root) ?? new Set<string>()
+    if (claimed.has(ns)) {
+      throw SubstrateErrors.SUBSTRATE_NAMESPACE_IN_USE(
+        'this corestore namespace already holds an open base; use store.namespace(id) per base'
+      )
+    }
+    claimed.add(ns)
+    openNamespaces.set(root, claimed)
+    this.#claimed = { root, ns }
+
+    const session = store.session({ namespace: store.ns })
+    const bootstrap = this.#opts.bootstrap ? toBuffer(this.#opts.bootstrap) : null
+    if (bootstrap && this.#opts.keyPair) {
+      try {
+        await this.#checkWriter(session, bootstrap, this.#opts.keyPair)
+      } catch (err) {
+        await session.close()
+        throw err
+      }
+    }
+
+    const base = new Autobase<View>(session, bootstrap, {
+      open: (viewStore) =>
+        new Hyperbee<string, unknown>(viewStore.get(VIEW_NAME), {
+          keyEncoding: 'utf-8',
+          valueEncoding: 'json',
+          extension: false
+        }),
+      apply: safeApply(this.#opts.apply, this.#codec, (record, err) => this.emit('skip', record, err)),
+      close: (view) => view.close(),
+      valueEncoding: 'binary',
+      ackInterval: this.#opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS,
+      encryptionKey: this.#encryptionKey,
+      blindEncryption: blindEncryption(this.#opts.wrapKey ?? defaultWrapKey(this.#encryptionKey)),
+      keyPair: this.#opts.keyPair ? toHypercoreKeyPair(this.#opts.keyPair) : null
+    })
+    this.#base = base
+    // Without an 'error' listener autobase crashes the process on an internal error.
+    base.on('error', (err) => {
+      this.lastError = err
+      this.emit('fault', err)
+    })
+    base.on('update', () => this.emit('update'))
+
+    try {
+      await base.ready()
+    } catch (err) {
+      if (isConclaveError(err, 'CRYPTO_DECRYPT_FAILED')) {
+        throw SubstrateErrors.SUBSTRATE_KEY_MISMATCH(
+          'the stored base key does not open with this encryption/wrap key',
+          {
+            cause: err
+          }
+        )
+      }
+      throw err
+    }
+    // autobase prefers the key it stored over the one passed in
+    if (!base.encryptionKey || !equalBytes(base.encryptionKey, this.#encryptionKey)) {
+      throw SubstrateErrors.SUBSTRATE_KEY_MISMATCH('this base was created with a different encryption key')
+    }
+  }
+
+  /**
+   * Autobase accepts another key pair on reopen but then starts a local
+   * writer without its boot record: the system's signedLength stays 0 there
+   * for good (measured), so finality is never reported. Refuse instead.
+   */
+  async #checkWriter(store: Corestore, bootstrap: Buffer, keyPair: KeyPair): Promise<void> {
+    const core = store.get({ key: bootstrap, active: false })
+    try {
+      await core.ready()
+      const stored = await core.getUserData('autobase/local')
+      if (stored && !equalBytes(stored, coreKeyFor(keyPair.publicKey))) {
+        throw SubstrateErrors.SUBSTRATE_WRITER_MISMATCH(
+          'this store already holds the base with another local writer; rotate in place with rotateWriter()'
+        )
+      }
+    } finally {
+      await core.close()
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    try {
+      if (this.#base) await this.#base.close()
+    } finally {
+      if (this.#claimed) openNamespaces.get(this.#claimed.root)?.delete(this.#claimed.ns)
+      this.#claimed = null
+    }
+  }
+
+  /** Appends one entry; resolves with the local writer length. */
+  async append(value: T): Promise<number> {
+    return this.appendBatch([value])
+  }
+
+  /**
+   * Appends entries as one autobase batch (one apply call for all). Pack
+   * messages produced together: merging, not appending, is the cost.
+   */
+  async appendBatch(values: readonly T[]): Promise<number> {
+    this.assertOpen()
+    if (!this.opened) await this.ready()
+    const base = this.autobase
+    const blocks = values.map((v) => this.#codec.encode(v))
+    if (this.lastError)
+      throw SubstrateErrors.SUBSTRATE_FAILED('the base failed', {
+        cause: this.lastError
+      })
+    if (blocks.length === 0) return base.local.length
+    if (!base.writable)
+      throw SubstrateErrors.SUBSTRATE_NOT_WRITABLE('the local writer is not a writer of this base')
+    try {
+      return await base.append(blocks.length === 1 ? blocks[0]! : blocks)
+    } catch (err) {
+      if (!base.writable)
+        throw SubstrateErrors.SUBSTRATE_NOT_WRITABLE('the local writer was removed', { cause: err })
+      throw err
+    }
+  }
+
+  /**
+   * Moves the local writer to a new core (the next writer epoch) in place,
+   * carrying the local apply state over. The new writer can append once some
+   * node's apply adds `localKey`; reopen the store with this key pair (and the
+   * bootstrap key) from now on.
+   */
+  async rotateWriter(keyPair: KeyPair): Promise<void> {
+    this.assertOpen()
+    if (!this.opened) await this.ready()
+    await this.autobase.setLocal(null, {
+      keyPair: toHypercoreKeyPair(keyPair)
+    })
+    if (!equalBytes(this.localKey, coreKeyFor(keyPair.publicKey))) {
+      throw SubstrateErrors.SUBSTRATE_FAILED('the local writer did not rotate')
+    }
+  }
+
+  /** Pulls what connected peers have and runs apply. */
+  async update(): Promise<void> {
+    this.assertOpen()
+    await this.autobase.update()
+  }
+
+  viewHash(): Promise<Buffer> {
+    return viewHash(this.view)
+  }
+
+  /** Entries this base skipped, as recorded in the view (identical on every node once final). */
+  skipped(): Promise<SkipRecord[]> {
+    return readSkipped(this.view)
+  }
+
+  /**
+   * Lets autobase's wakeup protocol run on a replication stream, so peers tell
+   * each other which writers have news. Call after `store.replicate(conn)`.
+   */
+  attachStream(stream: unknown): void {
+    this.autobase.wakeupProtocol.addStream(stream)
+  }
+
+  /**
+   * Resolves once `predicate` holds, re-checking on every autobase event (and
+   * every UNTIL_POLL_MS as a safety net). Rejects when the base closes or
+   * fails, or when `signal` aborts.
+   */
+  until(predicate: () => boolean | Promise<boolean>, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const base = this.autobase
+    const events = ['update', 'writable', 'unwritable', 'is-indexer', 'is-non-indexer'] as const
+    return new Promise<void>((resolve, reject) => {
+      let done = false
+      let checking = false
+      let again = false
+      const finish = (err?: unknown): void => {
+        if (done) return
+        done = true
+        clearInterval(timer)
+        for (const e of events) base.off(e, check)
+        this.off('close', onClose)
+        this.off('fault', onFault)
+        opts.signal?.removeEventListener('abort', onAbort)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const check = (): void => {
+        if (done) return
+        if (checking) {
+          again = true
+          return
+        }
+        checking = true
+        void (async () => {
+          try {
+            do {
+              again = false
+              if (await predicate()) return finish()
+            } while (again && !done)
+          } catch (err) {
+            finish(err)
+          } finally {
+            checking = false
+          }
+        })()
+      }
+      const onClose = (): void => finish(KernelErrors.KERNEL_CLOSED('the base closed while waiting'))
+      const onFault = (err: Error): void =>
+        finish(
+          SubstrateErrors.SUBSTRATE_FAILED('the base failed while waiting', {
+            cause: err
+          })
+        )
+      const onAbort = (): void => finish(opts.signal?.reason ?? new Error('aborted'))
+      const timer = setInterval(check, UNTIL_POLL_MS)
+      for (const e of events) base.on(e, check)
+      this.once('close', onClose)
+      this.once('fault', onFault)
+      if (opts.signal?.aborted) return onAbort()
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      if (this.closing) return onClose()
+      check()
+    })
+  }
+}
+
+/** Opens a substrate base and waits until it is ready. */
+export async function openBase<T = unknown>(opts: SubstrateBaseOptions<T>): Promise<SubstrateBase<T>> {
+  const base = new SubstrateBase<T>(opts)
+  try {
+    await base.ready()
+  } catch (err) {
+    await base.close().catch(() => {})
+    throw err
+  }
+  return base
+}
