@@ -3,8 +3,10 @@ import { KernelErrors } from '../src/kernel/errors.js'
 import { type Command, type CommandContext, println, reportError } from './cli.js'
 import { id, init, recover } from './commands/identity.js'
 import { run } from './commands/run.js'
+import { invite, join, revoke, status } from './commands/cluster.js'
+import { consensus } from './commands/consensus.js'
 
-const COMMANDS: Command[] = [init, recover, id, run]
+const COMMANDS: Command[] = [init, recover, id, run, status, invite, join, revoke, consensus]
 
 function usage(ctx: Pick<CommandContext, 'stdout'>): void {
   const lines = [

@@ -9,6 +9,18 @@ export const ClusterErrors = defineCodes({
     status: 400,
     doc: 'Thrown when a cluster log entry fails validation (it is skipped and recorded in apply).'
   },
+  CLUSTER_ENTRY_UNSUPPORTED: {
+    status: 400,
+    doc: 'Thrown when a cluster log entry has a type or version this node does not know (it is skipped and recorded in apply).'
+  },
+  CLUSTER_CERT_CONFLICT: {
+    status: 409,
+    doc: 'Thrown when a valid certificate contradicts the membership view: an older epoch, another writer at the same epoch, a reused writer key, other device keys for a known index, an indexer change without a new epoch, or a non-indexer bootstrap writer.'
+  },
+  CLUSTER_LAST_INDEXER: {
+    status: 409,
+    doc: 'Thrown when a revocation would remove the last indexer of the cluster log.'
+  },
   CLUSTER_NOT_MEMBER: {
     status: 403,
     doc: 'Thrown when an entry or connection comes from a key that is not a certified, unrevoked device.'

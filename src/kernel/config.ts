@@ -45,6 +45,8 @@ export const ConfigSchema = z
       .array(z.object({ host: z.string(), port: z.number().int() }).strict())
       .nullable()
       .default(null),
+    /** Address the DHT node binds; null = 127.0.0.1 when every bootstrap node is loopback, else all interfaces. */
+    dhtHost: z.string().nullable().default(null),
     roles: z.array(RoleSchema).min(1).default(['access', 'relay']),
     /** Always-on devices index; phones should not (DESIGN §4). */
     indexer: z.boolean().default(true),
@@ -118,6 +120,26 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
         : v
   }
   return out
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/
+
+/**
+ * A DHT on a loopback testnet must itself bind loopback: bound to all
+ * interfaces it would announce an address its loopback peers cannot reach
+ * back on (seen here: the client side of a connection completes while the
+ * server side never sees it).
+ */
+export function dhtBindHost(config: Pick<Config, 'dhtHost' | 'bootstrap'>): string | undefined {
+  if (config.dhtHost) return config.dhtHost
+  if (
+    config.bootstrap &&
+    config.bootstrap.length > 0 &&
+    config.bootstrap.every((b) => LOOPBACK.test(b.host))
+  ) {
+    return '127.0.0.1'
+  }
+  return undefined
 }
 
 export function readConfigFile(home: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 declare module 'hyperdht' {
   import { EventEmitter } from 'node:events'
+  import type NoiseSecretStream from '@hyperswarm/secret-stream'
 
   namespace HyperDHT {
     interface KeyPair {
@@ -20,6 +21,29 @@ declare module 'hyperdht' {
       ephemeral?: boolean
       firewalled?: boolean
     }
+    interface ServerOptions {
+      /** Return true to REJECT the connecting key (like Hyperswarm's firewall). */
+      firewall?: (remotePublicKey: Buffer, remoteHandshakePayload: unknown) => boolean
+      holepunch?: boolean
+      shareLocalAddress?: boolean
+    }
+    interface ConnectOptions {
+      /** The client's Noise key pair; defaults to the node's `defaultKeyPair`. */
+      keyPair?: KeyPair
+    }
+    /** A Noise server reachable by its public key through the DHT. */
+    interface Server extends EventEmitter {
+      readonly closed: boolean
+      readonly listening: boolean
+      readonly publicKey: Buffer | null
+      listen(keyPair?: KeyPair): Promise<Server>
+      /** Stops announcing and unlistens; idempotent. */
+      close(): Promise<void>
+      address(): { publicKey: Buffer; host: string; port: number } | null
+      on(event: 'connection', listener: (socket: NoiseSecretStream) => void): this
+      on(event: 'listening' | 'close', listener: () => void): this
+      on(event: string, listener: (...args: unknown[]) => void): this
+    }
   }
 
   class HyperDHT extends EventEmitter {
@@ -33,6 +57,12 @@ declare module 'hyperdht' {
     /** Bound address; valid after ready(). */
     address(): { host: string; port: number; family?: number }
     destroy(opts?: { force?: boolean }): Promise<void>
+    createServer(
+      opts?: HyperDHT.ServerOptions | ((socket: NoiseSecretStream) => void),
+      onconnection?: (socket: NoiseSecretStream) => void
+    ): HyperDHT.Server
+    /** Dials the server listening on `remotePublicKey`; errors (e.g. PEER_NOT_FOUND) arrive as 'error'. */
+    connect(remotePublicKey: Buffer, opts?: HyperDHT.ConnectOptions): NoiseSecretStream
   }
   export = HyperDHT
 }

@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** One benchmark figure as `npm run bench` prints it. */
+export interface BenchFigure {
+  value: number
+  unit: string
+  goal: number | null
+  baseline: number | null
+  ratio: number | null
+  met: boolean | null
+  [detail: string]: unknown
+}
+
+export function figure(
+  value: number,
+  unit: string,
+  goal: number | null,
+  baseline: number | null,
+  extra: Record<string, unknown> = {},
+  lowerIsBetter = true
+): BenchFigure {
+  const ratio = baseline ? round(value / baseline) : null
+  const met = goal === null ? null : lowerIsBetter ? value <= goal : value >= goal
+  return {
+    value: round(value),
+    unit,
+    goal,
+    baseline: baseline === null ? null : round(baseline),
+    ratio,
+    met,
+    ...extra
+  }
+}
+
+export function round(x: number): number {
+  return Math.round(x * 1000) / 1000
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i]!
+}
+
+/** Resident set size of a process in MB, from /proc. */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const m = /VmRSS:\s+(\d+) kB/.exec(status)
+  return m ? Number(m[1]) / 1024 : Number.NaN
+}
+
+export function tempDir(name: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `conclave-bench-${name}-`))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

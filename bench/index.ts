@@ -1,0 +1,19 @@
+// npm run bench [-- --quick]: every benchmark, one JSON object on stdout.
+import { run as consensus } from './consensus.js'
+import { run as node } from './node.js'
+
+const quick = process.argv.includes('--quick')
+const out: Record<string, unknown> = {}
+for (const [name, fn] of [
+  ['consensus', consensus],
+  ['node', node]
+] as const) {
+  process.stderr.write(`bench: ${name}…\n`)
+  try {
+    Object.assign(out, await fn({ quick }))
+  } catch (err) {
+    out[`${name}_error`] = (err as Error).message
+  }
+}
+process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+process.exit(0)

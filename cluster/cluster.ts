@@ -1,0 +1,366 @@
+import type Corestore from 'corestore'
+import type { Ed25519KeyPair } from '../src/kernel/crypto/ed25519.js'
+import type { HybridPublicKey } from '../src/kernel/crypto/hybrid-sign.js'
+import { hex } from '../src/kernel/encoding.js'
+import { ConclaveError, isConclaveError, KernelErrors } from '../src/kernel/errors.js'
+import { accountIdFromPublic } from '../src/kernel/identity/keys.js'
+import { Resource } from '../src/kernel/lifecycle.js'
+import {
+  coreKeyFor,
+  type EntryCodec,
+  jsonCodec,
+  type MembershipHost,
+  openBase,
+  type SkipRecord,
+  type SubstrateBase,
+  skipKey
+} from '../src/kernel/substrate/index.js'
+import { type ClusterRules, dryRunContext } from './apply-context.js'
+import {
+  type SignedCertificate,
+  type SignedRevocation,
+  verifyCertificate,
+  verifyRevocation
+} from './certificate.js'
+import { type ClusterEntry, certifyEntry, revokeEntry } from './entries.js'
+import { clusterApply, runEntry } from './entry-kinds.js'
+import { ClusterErrors } from './errors.js'
+import type { DeviceRecord, WriterRecord } from './membership.js'
+import { DEVICE_PREFIX, deviceIdKey, deviceKey, prefixRange, WRITER_PREFIX } from './view-layout.js'
+
+export type { DeviceRecord, Role, WriterRecord } from './membership.js'
+
+export interface ClusterComponents {
+  /** A corestore namespace dedicated to the cluster base (the cluster never closes it). */
+  store: Corestore
+}
+
+export interface ClusterInit {
+  accountId: string
+  /** Both root public keys: every certificate and revocation must verify under both. */
+  rootPublic: HybridPublicKey
+  /** Ed25519 public key of writer (0, 0); the base key is coreKeyFor(bootstrapPublicKey). */
+  bootstrapPublicKey: Buffer
+  /** This device's writer key pair at its current epoch. */
+  writerKeyPair: Ed25519KeyPair
+  /** The cluster key (32 bytes): block encryption of every cluster core. */
+  encryptionKey: Buffer
+  ackIntervalMs?: number
+  /**
+   * Root-signed certificates to admit through `isMemberSigningKey` before the
+   * view knows them — e.g. the inviting device's, from the pairing package,
+   * so a new device with an empty view can connect to its cluster at all.
+   * The view wins as soon as it holds the device (a revocation there sticks).
+   */
+  trusted?: SignedCertificate[]
+}
+
+/**
+ * Events of a Cluster: 'members' (the membership cache changed: admit or
+ * unban new keys, prune revoked ones), 'update' (the view may have changed),
+ * 'fault' (Error: the base failed; see SubstrateBase).
+ */
+export interface ClusterEvents {
+  members: []
+  update: []
+  fault: [Error]
+}
+
+/**
+ * The cluster's membership: one autobase per account whose view holds the
+ * device certificates and revocations (docs/cluster.md), plus a synchronous
+ * cache of the certified signing keys for the swarm firewall.
+ */
+export class Cluster extends Resource {
+  readonly #store: Corestore
+  readonly #init: ClusterInit
+  readonly #rules: ClusterRules
+  #base: SubstrateBase<ClusterEntry> | null = null
+  #bySigningKey = new Map<string, DeviceRecord>()
+  readonly #trusted = new Map<string, DeviceRecord>()
+  #cacheSignature = ''
+  #refreshing: Promise<void> | null = null
+  #dirty = false
+  readonly #onUpdate = (): void => {
+    this.emit('update')
+    this.#refresh().catch((err: unknown) => {
+      if (!this.closing) this.emit('fault', err)
+    })
+  }
+  readonly #onFault = (err: Error): void => {
+    this.emit('fault', err)
+  }
+
+  constructor(components: ClusterComponents, init: ClusterInit) {
+    super()
+    if (init.bootstrapPublicKey?.byteLength !== 32) {
+      throw KernelErrors.CRYPTO_INVALID_KEY('the bootstrap public key is a 32-byte Ed25519 key')
+    }
+    if (accountIdFromPublic(init.rootPublic) !== init.accountId) {
+      throw KernelErrors.CRYPTO_INVALID_KEY('the root public keys do not belong to this account id')
+    }
+    this.#store = components.store
+    this.#init = init
+    this.#rules = {
+      accountId: init.accountId,
+      rootPublic: init.rootPublic,
+      bootstrapCoreKey: coreKeyFor(init.bootstrapPublicKey)
+    }
+    for (const signed of init.trusted ?? []) this.#addTrusted(signed)
+  }
+
+  /** The cluster autobase (after ready()). */
+  get base(): SubstrateBase<ClusterEntry> {
+    if (!this.#base) throw KernelErrors.KERNEL_CLOSED('the cluster is not open')
+    return this.#base
+  }
+
+  /** Whether autobase counts the local writer as a writer (it was certified and not removed). */
+  get writable(): boolean {
+    return this.#base !== null && this.#base.writable
+  }
+
+  protected override async _open(): Promise<void> {
+    const base = await openBase<ClusterEntry>({
+      store: this.#store,
+      bootstrap: this.#rules.bootstrapCoreKey,
+      keyPair: this.#init.writerKeyPair,
+      encryptionKey: this.#init.encryptionKey,
+      ...(this.#init.ackIntervalMs === undefined ? {} : { ackIntervalMs: this.#init.ackIntervalMs }),
+      codec: jsonCodec as EntryCodec<ClusterEntry>,
+      apply: clusterApply(this.#rules)
+    })
+    this.#base = base
+    base.on('update', this.#onUpdate)
+    base.on('fault', this.#onFault)
+    await this.#refresh()
+  }
+
+  protected override async _close(): Promise<void> {
+    const base = this.#base
+    if (!base) return
+    base.off('update', this.#onUpdate)
+    base.off('fault', this.#onFault)
+    await this.#refreshing?.catch(() => {})
+    await base.close()
+  }
+
+  /** Every device the view knows, revoked included, by device index. */
+  async devices(): Promise<DeviceRecord[]> {
+    await this.#opened()
+    const out: DeviceRecord[] = []
+    for await (const { value } of this.base.view.createReadStream(prefixRange(DEVICE_PREFIX))) {
+      out.push(value as DeviceRecord)
+    }
+    return out
+  }
+
+  /** A device by id (`dev_…`) or by index (a decimal string); null if the view has none. */
+  async getDevice(ref: string): Promise<DeviceRecord | null> {
+    await this.#opened()
+    let index: number
+    if (/^\d{1,10}$/.test(ref)) index = Number(ref)
+    else {
+      const byId = await this.base.view.get(deviceIdKey(ref))
+      if (byId === null) return null
+      index = (byId.value as { device: number }).device
+    }
+    const node = await this.base.view.get(deviceKey(index))
+    return node === null ? null : (node.value as DeviceRecord)
+  }
+
+  /** SYNC, for the swarm firewall: a certified, unrevoked device's signing (Noise) key. */
+  isMemberSigningKey(publicKey: Uint8Array): boolean {
+    const record = this.deviceBySigningKey(publicKey)
+    return record !== null && !record.revoked
+  }
+
+  /** SYNC: the device with this signing key, from the view cache (or a trusted certificate). */
+  deviceBySigningKey(publicKey: Uint8Array): DeviceRecord | null {
+    if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== 32) return null
+    const key = hex(publicKey)
+    return this.#bySigningKey.get(key) ?? this.#trusted.get(key) ?? null
+  }
+
+  /**
+   * Admits a root-signed certificate through the firewall before the view
+   * holds it (see ClusterInit.trusted); throws CLUSTER_CERT_INVALID.
+   */
+  trust(signed: SignedCertificate): void {
+    if (this.#addTrusted(signed)) this.emit('members')
+  }
+
+  /**
+   * The index for the next new device: 1 + the highest index the view has
+   * seen, revoked ones included (an index is never reused); at least 1, since
+   * index 0 is the bootstrap device.
+   */
+  async nextDeviceIndex(): Promise<number> {
+    await this.#opened()
+    let next = 1
+    for await (const { value } of this.base.view.createReadStream({
+      ...prefixRange(DEVICE_PREFIX),
+      reverse: true,
+      limit: 1
+    })) {
+      next = Math.max(next, (value as DeviceRecord).device + 1)
+    }
+    return next
+  }
+
+  /**
+   * Verifies a certificate (CLUSTER_CERT_INVALID), dry-runs the apply rules
+   * against the local view (their CLUSTER_* code), appends it, and resolves
+   * once the local view and the membership cache have it. Throws
+   * CLUSTER_NOT_WRITABLE when this device cannot append yet.
+   */
+  async certify(signed: SignedCertificate): Promise<void> {
+    await this.#opened()
+    const verified = verifyCertificate(this.#rules.rootPublic, this.#rules.accountId, signed)
+    await this.#appendChecked(certifyEntry(verified))
+  }
+
+  /**
+   * Verifies a revocation, refuses an unknown (CLUSTER_DEVICE_UNKNOWN) or
+   * already revoked device (CLUSTER_DEVICE_REVOKED) and the last indexer
+   * (CLUSTER_LAST_INDEXER), then appends it.
+   */
+  async revoke(signed: SignedRevocation): Promise<void> {
+    await this.#opened()
+    const verified = verifyRevocation(this.#rules.rootPublic, this.#rules.accountId, signed)
+    await this.#appendChecked(revokeEntry(verified))
+  }
+
+  /** Appends without any check: hostile-entry tests, and entry kinds without a method yet. */
+  async append(entry: ClusterEntry): Promise<void> {
+    await this.#opened()
+    await this.#append(entry)
+    await this.#refresh()
+  }
+
+  /** Entries apply skipped, in (writer, length) order: identical on every node once final. */
+  async skipped(): Promise<SkipRecord[]> {
+    await this.#opened()
+    return this.base.skipped()
+  }
+
+  async viewHash(): Promise<Buffer> {
+    await this.#opened()
+    return this.base.viewHash()
+  }
+
+  async #opened(): Promise<void> {
+    this.assertOpen()
+    if (!this.opened) await this.ready()
+  }
+
+  async #appendChecked(entry: ClusterEntry): Promise<void> {
+    const base = this.base
+    if (!base.writable) {
+      throw ClusterErrors.CLUSTER_NOT_WRITABLE('this device is not (yet) a writer of the cluster log')
+    }
+    const writer = base.localKey
+    await runEntry(dryRunContext(this.#rules, writer, base.view, await this.#viewHost()), entry)
+    const length = await this.#append(entry)
+    // the dry run saw this node's view; apply, on the log's order, has the last word
+    const skipped = await base.view.get(skipKey(writer, length))
+    await this.#refresh()
+    if (skipped !== null) {
+      const { code } = skipped.value as SkipRecord
+      throw new ConclaveError(code, `the cluster log skipped this entry (${code})`)
+    }
+  }
+
+  async #append(entry: ClusterEntry): Promise<number> {
+    try {
+      return await this.base.append(entry)
+    } catch (err) {
+      if (isConclaveError(err, 'SUBSTRATE_NOT_WRITABLE')) {
+        throw ClusterErrors.CLUSTER_NOT_WRITABLE('this device is not a writer of the cluster log', {
+          cause: err
+        })
+      }
+      throw err
+    }
+  }
+
+  /**
+   * A membership host for dry runs: removal is judged from the view (the
+   * indexers it records), as autobase's own `removeable` is only reachable
+   * inside apply.
+   */
+  async #viewHost(): Promise<MembershipHost> {
+    const indexers = new Set<string>()
+    let bootstrapNamed = false
+    const bootstrapHex = hex(this.#rules.bootstrapCoreKey)
+    for await (const { key, value } of this.base.view.createReadStream(prefixRange(WRITER_PREFIX))) {
+      const w = value as WriterRecord
+      const core = key.slice(WRITER_PREFIX.length)
+      if (core === bootstrapHex) bootstrapNamed = true
+      if (w.indexer && (w.state === 'current' || !w.removed)) indexers.add(core)
+    }
+    if (!bootstrapNamed) indexers.add(bootstrapHex)
+    return {
+      addWriter() {},
+      removeWriter() {},
+      removable: (key) => !(indexers.size === 1 && indexers.has(hex(key)))
+    }
+  }
+
+  #addTrusted(signed: SignedCertificate): boolean {
+    const { cert } = verifyCertificate(this.#rules.rootPublic, this.#rules.accountId, signed)
+    const known = this.#trusted.get(cert.signingKey)
+    if (known && known.epoch >= cert.epoch && known.certifiedAt >= cert.issuedAt) return false
+    this.#trusted.set(cert.signingKey, {
+      deviceId: cert.deviceId,
+      device: cert.device,
+      epoch: cert.epoch,
+      signingKey: cert.signingKey,
+      xwingKey: cert.xwingKey,
+      writerKey: cert.writerKey,
+      writerCoreKey: hex(coreKeyFor(Buffer.from(cert.writerKey, 'hex'))),
+      roles: [...cert.roles],
+      indexer: cert.indexer,
+      name: cert.name ?? null,
+      revoked: false,
+      revokedAt: null,
+      certifiedAt: cert.issuedAt
+    })
+    return true
+  }
+
+  /** Re-reads the devices into the sync cache; concurrent calls share one run that starts after them. */
+  #refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#dirty = true
+      return this.#refreshing
+    }
+    const run = async (): Promise<void> => {
+      try {
+        do {
+          this.#dirty = false
+          await this.#reload()
+        } while (this.#dirty && !this.closing)
+      } finally {
+        this.#refreshing = null
+      }
+    }
+    this.#refreshing = run()
+    return this.#refreshing
+  }
+
+  async #reload(): Promise<void> {
+    const base = this.#base
+    if (!base || base.closing) return
+    const next = new Map<string, DeviceRecord>()
+    for await (const { value } of base.view.createReadStream(prefixRange(DEVICE_PREFIX))) {
+      const record = value as DeviceRecord
+      next.set(record.signingKey, record)
+    }
+    const signature = JSON.stringify([...next.values()])
+    if (signature === this.#cacheSignature) return
+    this.#bySigningKey = next
+    this.#cacheSignature = signature
+    this.emit('members')
+  }
+}

@@ -1,0 +1,456 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import { issueCertificate, issueRevocation } from '../../cluster/certificate.js'
+import { Cluster, type DeviceRecord } from '../../cluster/cluster.js'
+import { ClusterErrors } from '../../cluster/errors.js'
+import { createInvite, encodeInvite } from '../../cluster/invite.js'
+import { PairingServer } from '../../cluster/pairing.js'
+import { type Config, dhtBindHost } from '../kernel/config.js'
+import { labelledHash } from '../kernel/crypto/hash.js'
+import type { HybridPublicKey } from '../kernel/crypto/hybrid-sign.js'
+import { hex, unhex } from '../kernel/encoding.js'
+import { KernelErrors } from '../kernel/errors.js'
+import { identityFromSeed, type LoadedIdentity, loadIdentity } from '../kernel/identity/home-store.js'
+import { deriveDevice, deriveRoot, KEY_LABELS } from '../kernel/identity/keys.js'
+import { Resource } from '../kernel/lifecycle.js'
+import { createLogger, type Logger } from '../kernel/log.js'
+import { Replicator, swarmFirewall } from '../kernel/substrate/index.js'
+import { NodeErrors } from './errors.js'
+import type { JoinPackage } from './join-package.js'
+import { acquireLock } from './lock.js'
+import type {
+  CoreStatus,
+  DeviceStatus,
+  InviteOptions,
+  InviteResult,
+  NodeApi,
+  PeerStatus,
+  StatusReport
+} from './node-api.js'
+import { readTrusted } from './trusted.js'
+
+export interface NodeOptions {
+  config: Config
+  log?: Logger
+  /** Wall clock; injectable so tests can move time. */
+  now?: () => number
+}
+
+const DEFAULT_INVITE_TTL_MS = 10 * 60 * 1000
+
+interface PeerSeen {
+  address: string | null
+  lastSeen: number
+  connections: number
+}
+
+/**
+ * The one place that owns the corestore and wires the domains together
+ * (DESIGN §2). Opening order: lock → identity → store → cluster → swarm;
+ * closing runs in reverse. `ready()` does not wait for the DHT or for any
+ * peer: discovery goes on in the background and `status` says what the node
+ * is waiting for. The local API (src/http) is put in front of it by bin.
+ */
+export class ConclaveNode extends Resource implements NodeApi {
+  readonly config: Config
+  readonly log: Logger
+  readonly now: () => number
+  identity!: LoadedIdentity
+  store!: Corestore
+  cluster!: Cluster
+  swarm!: Hyperswarm
+  replicator!: Replicator
+  #release: (() => void) | null = null
+  #trusted = new Set<string>()
+  #invites = new Set<PairingServer>()
+  #seen = new Map<string, PeerSeen>()
+  #topic: Buffer = Buffer.alloc(0)
+  #swarmFlushed = false
+  #swarmError: string | null = null
+
+  constructor(opts: NodeOptions) {
+    super()
+    this.config = opts.config
+    this.log = opts.log ?? createLogger(opts.config.logLevel)
+    this.now = opts.now ?? Date.now
+  }
+
+  get home(): string {
+    return this.config.home
+  }
+
+  get signingKeyPair(): { publicKey: Buffer; secretKey: Buffer } {
+    const secretKey = unhex(this.identity.secrets.device.signingSecretKey)
+    return { publicKey: secretKey.subarray(32), secretKey }
+  }
+
+  get rootPublic(): HybridPublicKey {
+    return {
+      ed25519: unhex(this.identity.identity.rootPublic.ed25519),
+      mldsa: unhex(this.identity.identity.rootPublic.mldsa)
+    }
+  }
+
+  protected override async _open(): Promise<void> {
+    mkdirSync(this.home, { recursive: true, mode: 0o700 })
+    this.#release = acquireLock(this.home)
+    try {
+      await this.#openAll()
+    } catch (err) {
+      await this.#closeAll().catch(() => {})
+      throw err
+    }
+  }
+
+  async #openAll(): Promise<void> {
+    this.identity = loadIdentity(this.home)
+    const { identity, secrets } = this.identity
+    for (const k of readTrusted(this.home)) this.#trusted.add(k)
+
+    try {
+      this.store = new Corestore(join(this.home, 'store'), {
+        primaryKey: unhex(secrets.device.corestorePrimaryKey),
+        unsafe: true
+      })
+      await this.store.ready()
+    } catch (err) {
+      throw NodeErrors.NODE_STORE_FAILED(
+        `cannot open the store in ${join(this.home, 'store')}: ${(err as Error).message}`,
+        {
+          cause: err
+        }
+      )
+    }
+
+    const bootstrapPublicKey = unhex(identity.cluster.bootstrap)
+    this.cluster = new Cluster(
+      { store: this.store.namespace('conclave/cluster') },
+      {
+        accountId: identity.accountId,
+        rootPublic: this.rootPublic,
+        bootstrapPublicKey,
+        writerKeyPair: {
+          publicKey: unhex(secrets.writer.publicKey),
+          secretKey: unhex(secrets.writer.secretKey)
+        },
+        encryptionKey: unhex(secrets.cluster.encryptionKey),
+        ackIntervalMs: this.config.ackIntervalMs
+      }
+    )
+    await this.cluster.ready()
+    this.cluster.on('members', () => this.#onMembersChanged())
+
+    await this.#certifySelfIfNeeded()
+
+    this.#topic = labelledHash(KEY_LABELS.clusterTopic, [bootstrapPublicKey])
+    const host = dhtBindHost(this.config)
+    const dht = new HyperDHT({
+      ...(this.config.bootstrap ? { bootstrap: this.config.bootstrap } : {}),
+      ...(host ? { host } : {})
+    })
+    this.swarm = new Hyperswarm({
+      keyPair: this.signingKeyPair,
+      dht,
+      firewall: swarmFirewall((pk) => this.isAllowedPeer(pk))
+    })
+    this.replicator = new Replicator({
+      swarm: this.swarm,
+      store: this.store,
+      isAllowed: (pk) => this.isAllowedPeer(pk),
+      onConnection: (conn) => this.#onConnection(conn),
+      onError: (err) => this.log.debug('connection error', { err: err as Error })
+    })
+    await this.replicator.ready()
+    this.replicator.attach(this.cluster.base)
+    const discovery = this.swarm.join(this.#topic, { server: true, client: true })
+    discovery.flushed().then(
+      () => {
+        this.#swarmFlushed = true
+      },
+      (err: Error) => {
+        this.#swarmError = err.message
+      }
+    )
+  }
+
+  /**
+   * Device 0's first run (and any root holder whose current writer has no
+   * certificate yet) certifies itself: the certificate is what lets the other
+   * devices' firewalls and the membership view know it.
+   */
+  async #certifySelfIfNeeded(): Promise<void> {
+    const { identity, secrets } = this.identity
+    if (!secrets.seed || !this.cluster.writable) return
+    const mine = await this.cluster.getDevice(identity.deviceId)
+    if (mine && mine.epoch === identity.epoch && mine.writerKey === secrets.writer.publicKey) return
+    const seed = unhex(secrets.seed)
+    const root = deriveRoot(seed)
+    const dev = deriveDevice(seed, identity.device)
+    await this.cluster.certify(
+      issueCertificate(root.signing, {
+        type: 'device-cert',
+        v: 1,
+        accountId: identity.accountId,
+        deviceId: identity.deviceId,
+        device: identity.device,
+        epoch: identity.epoch,
+        signingKey: hex(dev.signing.publicKey),
+        xwingKey: hex(dev.xwing.publicKey),
+        writerKey: secrets.writer.publicKey,
+        roles: this.config.roles,
+        // the bootstrap writer (device 0, epoch 0) is always autobase's first indexer
+        indexer: (identity.device === 0 && identity.epoch === 0) || this.config.indexer,
+        issuedAt: this.now()
+      })
+    )
+  }
+
+  /** Firewall: certified, unrevoked own devices; before the view syncs, devices named at pairing. */
+  isAllowedPeer(publicKey: Uint8Array): boolean {
+    const rec = this.cluster.deviceBySigningKey(publicKey)
+    if (rec) return !rec.revoked
+    return this.#trusted.has(hex(publicKey))
+  }
+
+  #onMembersChanged(): void {
+    if (!this.swarm) return
+    for (const conn of this.swarm.connections) {
+      const pk = conn.remotePublicKey
+      if (pk && !this.isAllowedPeer(pk)) {
+        this.log.info('dropping connection of a device that is no longer a member', { peer: hex(pk) })
+        conn.destroy()
+      }
+    }
+    void this.cluster.devices().then((devices) => {
+      for (const d of devices) if (!d.revoked) this.replicator.unban(unhex(d.signingKey))
+    })
+  }
+
+  #onConnection(conn: Hyperswarm.Connection): void {
+    const pk = conn.remotePublicKey
+    if (!pk) return
+    const key = hex(pk)
+    const raw = conn.rawStream as { remoteHost?: string; remotePort?: number } | null
+    const address = raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort}` : null
+    const seen = this.#seen.get(key) ?? { address: null, lastSeen: 0, connections: 0 }
+    seen.address = address ?? seen.address
+    seen.lastSeen = this.now()
+    seen.connections++
+    this.#seen.set(key, seen)
+    conn.on('close', () => {
+      seen.connections--
+      seen.lastSeen = this.now()
+    })
+  }
+
+  protected override async _close(): Promise<void> {
+    await this.#closeAll()
+  }
+
+  async #closeAll(): Promise<void> {
+    for (const inv of this.#invites) await inv.close().catch(() => {})
+    this.#invites.clear()
+    if (this.replicator) await this.replicator.close().catch(() => {})
+    if (this.swarm) await this.swarm.destroy().catch(() => {})
+    if (this.cluster) await this.cluster.close().catch(() => {})
+    if (this.store) await this.store.close().catch(() => {})
+    if (this.#release) {
+      this.#release()
+      this.#release = null
+    }
+  }
+
+  // --- NodeApi ---
+
+  async status(): Promise<StatusReport> {
+    const { identity } = this.identity
+    const devices = await this.cluster.devices()
+    const bySigning = new Map(devices.map((d) => [d.signingKey, d]))
+    const deviceStatus: DeviceStatus[] = devices.map((d) => {
+      const self = d.deviceId === identity.deviceId
+      const seen = this.#seen.get(d.signingKey)
+      return {
+        deviceId: d.deviceId,
+        device: d.device,
+        epoch: d.epoch,
+        name: d.name,
+        roles: d.roles,
+        indexer: d.indexer,
+        online: self || (seen !== undefined && seen.connections > 0),
+        self,
+        address: self ? null : (seen?.address ?? null),
+        lastSeen: self ? this.now() : (seen?.lastSeen ?? null),
+        revoked: d.revoked
+      }
+    })
+    const peers: PeerStatus[] = []
+    for (const conn of this.swarm.connections) {
+      const pk = conn.remotePublicKey
+      if (!pk) continue
+      const d = bySigning.get(hex(pk))
+      peers.push({
+        publicKey: hex(pk),
+        deviceId: d?.deviceId ?? null,
+        accountId: d ? identity.accountId : null,
+        kind: d ? 'own-device' : 'unknown'
+      })
+    }
+    const waitingFor: string[] = []
+    if (!this.#swarmFlushed) {
+      waitingFor.push(
+        this.#swarmError ? `DHT: ${this.#swarmError}` : 'DHT: announcing and looking up the cluster topic'
+      )
+    }
+    if (peers.length === 0) waitingFor.push('peers: no other device of this account is connected')
+    if (!this.cluster.writable)
+      waitingFor.push('cluster: this device is not yet a writer (waiting for its certificate)')
+    return {
+      accountId: identity.accountId,
+      deviceId: identity.deviceId,
+      device: identity.device,
+      epoch: identity.epoch,
+      roles: this.config.roles,
+      writable: this.cluster.writable,
+      swarm: {
+        topic: hex(this.#topic),
+        joined: this.#swarmFlushed,
+        bootstrap: (this.config.bootstrap ?? []).map((b) => `${b.host}:${b.port}`)
+      },
+      devices: deviceStatus,
+      peers,
+      cores: this.coreStatus(devices),
+      waitingFor,
+      skipped: (await this.cluster.skipped()).length
+    }
+  }
+
+  /** Every open core of the store with how many connected peers hold all of it. */
+  coreStatus(devices: DeviceRecord[] = []): CoreStatus[] {
+    const names = new Map<string, string>()
+    for (const d of devices)
+      names.set(d.writerCoreKey, `cluster writer of device ${d.device} (epoch ${d.epoch})`)
+    const out: CoreStatus[] = []
+    const tracker = (this.store as unknown as { cores: Iterable<InternalCore> }).cores
+    for (const core of tracker) {
+      if (!core.key || !core.state) continue
+      const length = core.state.length
+      let copies = 0
+      for (const peer of core.replicator?.peers ?? []) {
+        if (length > 0 && peer.remoteContiguousLength >= length) copies++
+      }
+      const key = hex(core.key)
+      out.push({ key, name: names.get(key) ?? 'autobase core', length, copies })
+    }
+    out.sort((a, b) => a.key.localeCompare(b.key))
+    return out
+  }
+
+  async createInvite(opts: InviteOptions): Promise<InviteResult> {
+    const seed = this.#seed()
+    const ttl = opts.ttlMs ?? DEFAULT_INVITE_TTL_MS
+    const invite = createInvite(ttl, this.now())
+    const device = Math.max(await this.cluster.nextDeviceIndex(), this.#nextPendingIndex())
+    const server = new PairingServer({
+      dht: this.swarm.dht,
+      invite,
+      now: this.now,
+      issue: async (req) =>
+        this.#issueDevice(seed, device, { ...opts, ...(req.name ? { name: req.name } : {}) })
+    })
+    ;(server as unknown as { device: number }).device = device
+    await server.ready()
+    this.#invites.add(server)
+    const timer = setTimeout(() => void server.close(), ttl + 1000)
+    server.on('close', () => {
+      clearTimeout(timer)
+      this.#invites.delete(server)
+    })
+    server.on('paired', () => setTimeout(() => void server.close(), 2000))
+    return { invite: encodeInvite(invite), expires: invite.expires * 1000, device }
+  }
+
+  #nextPendingIndex(): number {
+    let max = 0
+    for (const s of this.#invites) max = Math.max(max, (s as unknown as { device: number }).device + 1)
+    return max
+  }
+
+  /** Builds the new device's identity and secrets (no seed) and certifies it in the cluster. */
+  async #issueDevice(seed: Buffer, device: number, opts: InviteOptions): Promise<Uint8Array> {
+    const { identity: mine } = this.identity
+    const { identity, secrets } = identityFromSeed(seed, {
+      device,
+      keepRoot: false,
+      now: new Date(this.now())
+    })
+    identity.joined = true
+    const dev = deriveDevice(seed, device)
+    const root = deriveRoot(seed)
+    await this.cluster.certify(
+      issueCertificate(root.signing, {
+        type: 'device-cert',
+        v: 1,
+        accountId: mine.accountId,
+        deviceId: identity.deviceId,
+        device,
+        epoch: 0,
+        signingKey: hex(dev.signing.publicKey),
+        xwingKey: hex(dev.xwing.publicKey),
+        writerKey: secrets.writer.publicKey,
+        roles: opts.roles ?? ['access', 'relay'],
+        indexer: opts.indexer ?? false,
+        ...(opts.name ? { name: opts.name } : {}),
+        issuedAt: this.now()
+      })
+    )
+    const devices = await this.cluster.devices()
+    const pkg: JoinPackage = {
+      v: 1,
+      identity,
+      secrets,
+      trustedSigningKeys: devices.filter((d) => !d.revoked).map((d) => d.signingKey)
+    }
+    return Buffer.from(JSON.stringify(pkg))
+  }
+
+  #seed(): Buffer {
+    const seed = this.identity.secrets.seed
+    if (!seed)
+      throw KernelErrors.IDENTITY_NO_ROOT(
+        'this device does not keep the root; run the command on a device that does'
+      )
+    return unhex(seed)
+  }
+
+  async revoke(ref: string): Promise<{ deviceId: string }> {
+    const seed = this.#seed()
+    const d = await this.cluster.getDevice(ref)
+    if (!d) throw ClusterErrors.CLUSTER_DEVICE_UNKNOWN(`no device "${ref}" in this cluster`)
+    if (d.revoked) throw ClusterErrors.CLUSTER_DEVICE_REVOKED(`device ${d.deviceId} is already revoked`)
+    if (d.deviceId === this.identity.identity.deviceId) {
+      throw ClusterErrors.CLUSTER_DEVICE_REVOKED(
+        'a device cannot revoke itself; revoke it from another device'
+      )
+    }
+    const root = deriveRoot(seed)
+    await this.cluster.revoke(
+      issueRevocation(root.signing, {
+        type: 'device-revoke',
+        v: 1,
+        accountId: this.identity.identity.accountId,
+        deviceId: d.deviceId,
+        revokedAt: this.now()
+      })
+    )
+    return { deviceId: d.deviceId }
+  }
+}
+
+interface InternalCore {
+  key: Buffer | null
+  state: { length: number } | null
+  replicator?: { peers: Array<{ remoteContiguousLength: number }> }
+}

@@ -1,0 +1,144 @@
+import test from 'brittle'
+import { ensureToken } from '../../src/http/listen.js'
+import { buildServer, SESSION_COOKIE, TOKEN_HEADER } from '../../src/http/server.js'
+import { inProcessNode } from '../helpers/in-process-node.js'
+
+const GOOD_HOSTS = ['127.0.0.1:7777', 'localhost:7777', '[::1]:7777', 'localhost']
+const BAD_HOSTS = [
+  'evil.example:7777',
+  '127.0.0.1.evil.example',
+  'localhost.evil.example:7777',
+  '10.0.0.1:7777'
+]
+
+test('Host × Origin × method × token matrix: only loopback, same-origin, header-token writes pass', async (t) => {
+  const { node, home } = await inProcessNode(t)
+  const token = ensureToken(home)
+  const app = buildServer({ api: node, token })
+  t.teardown(() => app.close())
+  let checked = 0
+  const tokens = {
+    none: {},
+    wrong: { authorization: 'Bearer nope' },
+    header: { [TOKEN_HEADER]: token },
+    bearer: { authorization: `Bearer ${token}` },
+    cookie: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(token)}` }
+  } as const
+  for (const host of [...GOOD_HOSTS, ...BAD_HOSTS]) {
+    for (const origin of [undefined, `http://${host}`, 'http://evil.example', 'null']) {
+      for (const method of ['GET', 'POST'] as const) {
+        for (const [kind, headers] of Object.entries(tokens)) {
+          const res = await app.inject({
+            method,
+            // the write is a revocation of a device that does not exist: authorised, it answers 404
+            url: method === 'GET' ? '/api/status' : '/api/devices/999/revoke',
+            headers: {
+              host,
+              ...(origin ? { origin } : {}),
+              ...headers,
+              ...(method === 'POST' ? { 'content-type': 'application/json' } : {})
+            },
+            ...(method === 'POST' ? { payload: '{}' } : {})
+          })
+          checked++
+          const goodHost = GOOD_HOSTS.includes(host)
+          const goodOrigin = origin === undefined || origin === `http://${host}`
+          const authed = kind === 'header' || kind === 'bearer'
+          let expected: number
+          if (!goodHost) expected = 403
+          else if (method === 'POST' && !goodOrigin) expected = 403
+          else if (authed) expected = method === 'GET' ? 200 : 404
+          else if (kind === 'cookie') expected = method === 'GET' ? 200 : 403
+          else expected = 401
+          if (res.statusCode !== expected) {
+            t.fail(
+              `${method} host=${host} origin=${origin} token=${kind}: ${res.statusCode} ${res.body}, expected ${expected}`
+            )
+          }
+          const body = JSON.parse(res.body)
+          if (expected === 404 && body.code !== 'CLUSTER_DEVICE_UNKNOWN')
+            t.fail(`authorised write not handled: ${res.body}`)
+          if (expected !== 200 && expected !== 404 && !String(body.code).startsWith('HTTP_')) {
+            t.fail(`no HTTP_ code: ${res.body}`)
+          }
+        }
+      }
+    }
+  }
+  t.ok(checked >= 180, `${checked} combinations checked`)
+})
+
+test('login link sets a strict session cookie; bad input gets coded errors', async (t) => {
+  const { node, home } = await inProcessNode(t)
+  const token = ensureToken(home)
+  const app = buildServer({ api: node, token, bodyLimit: 64 * 1024 })
+  t.teardown(() => app.close())
+  const host = { host: '127.0.0.1:7777' }
+
+  const login = await app.inject({
+    method: 'GET',
+    url: `/login?token=${encodeURIComponent(token)}`,
+    headers: host
+  })
+  t.is(login.statusCode, 303)
+  const cookie = String(login.headers['set-cookie'])
+  t.ok(cookie.includes('HttpOnly') && cookie.includes('SameSite=Strict'), cookie)
+  const badLogin = await app.inject({ method: 'GET', url: '/login?token=wrong', headers: host })
+  t.is(badLogin.statusCode, 401)
+
+  const auth = { ...host, authorization: `Bearer ${token}` }
+  const missing = await app.inject({ method: 'GET', url: '/api/nothing-here', headers: auth })
+  t.is(missing.statusCode, 404)
+  t.is(JSON.parse(missing.body).code, 'HTTP_NOT_FOUND')
+  const unauth404 = await app.inject({ method: 'GET', url: '/api/nothing-here', headers: host })
+  t.is(unauth404.statusCode, 401, 'no route discovery without a token')
+
+  const badBody = await app.inject({
+    method: 'POST',
+    url: '/api/invites',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: JSON.stringify({ ttlMs: 'soon', extra: 1 })
+  })
+  t.is(badBody.statusCode, 400)
+  const bb = JSON.parse(badBody.body)
+  t.is(bb.code, 'HTTP_BAD_REQUEST')
+  t.ok(Array.isArray(bb.data.issues) && bb.data.issues.length > 0, 'zod issues included')
+
+  const notJson = await app.inject({
+    method: 'POST',
+    url: '/api/invites',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: '{oops'
+  })
+  t.is(notJson.statusCode, 400)
+
+  const huge = await app.inject({
+    method: 'POST',
+    url: '/api/invites',
+    headers: { ...auth, 'content-type': 'application/json' },
+    payload: JSON.stringify({ name: 'x'.repeat(200_000) })
+  })
+  t.is(huge.statusCode, 413)
+  t.is(JSON.parse(huge.body).code, 'HTTP_PAYLOAD_TOO_LARGE')
+
+  const status = await app.inject({ method: 'GET', url: '/api/status', headers: auth })
+  t.is(status.statusCode, 200)
+  const s = JSON.parse(status.body)
+  t.is(s.accountId, node.identity.accountId)
+  t.ok(Array.isArray(s.devices) && Array.isArray(s.peers) && Array.isArray(s.cores))
+  t.ok(String(status.headers['content-security-policy']).includes("default-src 'none'"), 'strict CSP')
+  t.absent(status.headers['access-control-allow-origin'], 'no CORS')
+
+  const revokeUnknown = await app.inject({ method: 'POST', url: '/api/devices/42/revoke', headers: auth })
+  t.is(revokeUnknown.statusCode, 404)
+  t.is(JSON.parse(revokeUnknown.body).code, 'CLUSTER_DEVICE_UNKNOWN')
+})
+
+test('a node starts and answers status with no reachable bootstrap', async (t) => {
+  const { node } = await inProcessNode(t, { bootstrap: '127.0.0.1:9' })
+  const s = await node.status()
+  t.ok(s.waitingFor.length > 0, `waiting for: ${s.waitingFor.join('; ')}`)
+  t.is(s.devices.length, 1, 'itself, certified on first run')
+  t.ok(s.devices[0]?.self)
+  t.ok(s.writable, 'device 0 writes to its own cluster log offline')
+})
