@@ -1,7 +1,7 @@
 // P7 and the cluster figures: a node's start → ready time and idle memory
 // against the bare substrate (bench/bare-node.ts) in the same run; time from
 // `join` to a writable, synced device; membership update latency A → C.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import createTestnet from 'hyperdht/testnet.js'
@@ -35,10 +35,18 @@ async function stop(proc: ChildProcess): Promise<void> {
   await done
 }
 
-function cli(home: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [BIN, '--home', home, ...args], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`conclave ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
+/** Runs the CLI asynchronously: the DHT testnet lives in this process and must keep answering. */
+function cli(home: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, '--home', home, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    p.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`conclave ${args.join(' ')}: ${err}`))
+    )
+  })
 }
 
 async function status(home: string): Promise<StatusReport> {
@@ -67,7 +75,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const ours: number[] = []
     const bare: number[] = []
     const homeA = join(tmp.dir, 'a')
-    cli(homeA, ['init', '--json'])
+    await cli(homeA, ['init', '--json'])
     for (let i = 0; i < rounds; i++) {
       const b = await startProcess([BARE, join(tmp.dir, `bare-${i}`), bootstrap])
       bare.push(b.readyMs)
@@ -94,8 +102,8 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const homeB = join(tmp.dir, 'b')
     const homeC = join(tmp.dir, 'c')
     const t0 = performance.now()
-    const inviteB = JSON.parse(cli(homeA, ['invite', '--json', '--indexer'])).invite
-    cli(homeB, ['join', inviteB, '--bootstrap', bootstrap])
+    const inviteB = JSON.parse(await cli(homeA, ['invite', '--json', '--indexer'])).invite
+    await cli(homeB, ['join', inviteB, '--bootstrap', bootstrap])
     const nb = await startProcess([BIN, '--home', homeB, 'run', '--port', '0', '--bootstrap', bootstrap])
     procs.push(nb.proc)
     await until(async () => {
@@ -103,8 +111,8 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
       return sb.writable && sb.devices.length === sa.devices.length
     })
     const joinMs = performance.now() - t0
-    const inviteC = JSON.parse(cli(homeA, ['invite', '--json'])).invite
-    cli(homeC, ['join', inviteC, '--bootstrap', bootstrap])
+    const inviteC = JSON.parse(await cli(homeA, ['invite', '--json'])).invite
+    await cli(homeC, ['join', inviteC, '--bootstrap', bootstrap])
     const nc = await startProcess([BIN, '--home', homeC, 'run', '--port', '0', '--bootstrap', bootstrap])
     procs.push(nc.proc)
     await until(
@@ -113,7 +121,7 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     // a membership change on A (a new device certified by an invite) until C lists it
     const t1 = performance.now()
     const homeD = join(tmp.dir, 'd')
-    const inviteD = JSON.parse(cli(homeA, ['invite', '--json'])).invite
+    const inviteD = JSON.parse(await cli(homeA, ['invite', '--json'])).invite
     const joinD = spawn(process.execPath, [BIN, '--home', homeD, 'join', inviteD, '--bootstrap', bootstrap], {
       stdio: 'ignore'
     })

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { ConclaveError } from '../kernel/errors.js'
 import type { NodeApi } from '../node/node-api.js'
 import { HttpErrors } from './errors.js'
+import { devicesPage } from './pages.js'
 
 export interface ServerOptions {
   api: NodeApi
@@ -144,6 +145,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     )
     return reply.redirect('/', 303)
   })
+
+  app.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(devicesPage(await opts.api.status()))
+  )
 
   app.get('/api/status', async () => opts.api.status())
 

@@ -150,6 +150,11 @@ test(
     const unknown = await a.cli(['revoke', '99'])
     t.ok(unknown.stderr.startsWith('CLUSTER_DEVICE_UNKNOWN:'), 'unknown device refused')
 
+    // kill -9 leaves a home that opens again (stale lock taken over, store intact)
+    t.is(await b.stop('SIGKILL'), null, 'B killed with SIGKILL')
+    b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
+    t.is((await statusOf(b)).accountId, init.accountId, 'B opens again after kill -9')
+
     // restart every node: the state survives
     await Promise.all([a.stop(), b.stop(), c.stop()])
     a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })

@@ -142,3 +142,21 @@ test('a node starts and answers status with no reachable bootstrap', async (t) =
   t.ok(s.devices[0]?.self)
   t.ok(s.writable, 'device 0 writes to its own cluster log offline')
 })
+
+test('the home page renders the devices, escaped, for a logged-in session', async (t) => {
+  const { node, home } = await inProcessNode(t)
+  const token = ensureToken(home)
+  const app = buildServer({ api: node, token })
+  t.teardown(() => app.close())
+  const res = await app.inject({
+    method: 'GET',
+    url: '/',
+    headers: { host: 'localhost:1', cookie: `${SESSION_COOKIE}=${encodeURIComponent(token)}` }
+  })
+  t.is(res.statusCode, 200)
+  t.ok(String(res.headers['content-type']).startsWith('text/html'))
+  t.ok(res.body.includes(node.identity.accountId), 'shows the account')
+  t.absent(/<script/i.test(res.body), 'no inline script')
+  const anon = await app.inject({ method: 'GET', url: '/', headers: { host: 'localhost:1' } })
+  t.is(anon.statusCode, 401, 'the page needs the session')
+})
