@@ -7,16 +7,7 @@
 // (goal ≤ 20 µs), each against a plain built-in as baseline.
 import { pathToFileURL } from 'node:url'
 import { applyMessage, type ConsensusConfig, createTally, evaluate, type Tally } from '../consensus/index.js'
-
-export interface BenchFigure {
-  value: number
-  unit: string
-  goal: number
-  baseline: number
-  ratio: number
-  met: boolean
-  [detail: string]: unknown
-}
+import type { BenchFigure } from './common.js'
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run measures the same log. */
 function prng(seed: number): () => number {
