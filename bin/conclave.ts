@@ -5,8 +5,9 @@ import { id, init, recover } from './commands/identity.js'
 import { run } from './commands/run.js'
 import { invite, join, revoke, status } from './commands/cluster.js'
 import { consensus } from './commands/consensus.js'
+import { card, friend } from './commands/friends.js'
 
-const COMMANDS: Command[] = [init, recover, id, run, status, invite, join, revoke, consensus]
+const COMMANDS: Command[] = [init, recover, id, run, status, invite, join, revoke, card, friend, consensus]
 
 function usage(ctx: Pick<CommandContext, 'stdout'>): void {
   const lines = [

@@ -22,11 +22,22 @@ import {
   verifyCertificate,
   verifyRevocation
 } from './certificate.js'
-import { type ClusterEntry, certifyEntry, revokeEntry } from './entries.js'
+import { type ClusterEntry, certifyEntry, friendEntry, revokeEntry } from './entries.js'
 import { clusterApply, runEntry } from './entry-kinds.js'
 import { ClusterErrors } from './errors.js'
 import type { DeviceRecord, WriterRecord } from './membership.js'
-import { DEVICE_PREFIX, deviceIdKey, deviceKey, prefixRange, WRITER_PREFIX } from './view-layout.js'
+import { verifyCard } from './contact-card.js'
+import type { FriendRecord } from './friends.js'
+import {
+  DEVICE_PREFIX,
+  FRIEND_KEY_PREFIX,
+  FRIEND_PREFIX,
+  WRITER_PREFIX,
+  deviceCertKey,
+  deviceIdKey,
+  deviceKey,
+  prefixRange
+} from './view-layout.js'
 
 export type { DeviceRecord, Role, WriterRecord } from './membership.js'
 
@@ -79,6 +90,7 @@ export class Cluster extends Resource {
   #bySigningKey = new Map<string, DeviceRecord>()
   readonly #trusted = new Map<string, DeviceRecord>()
   #cacheSignature = ''
+  #friendKeys = new Map<string, { accountId: string; deviceId: string }>()
   #refreshing: Promise<void> | null = null
   #dirty = false
   readonly #onUpdate = (): void => {
@@ -186,6 +198,44 @@ export class Cluster extends Resource {
    * Admits a root-signed certificate through the firewall before the view
    * holds it (see ClusterInit.trusted); throws CLUSTER_CERT_INVALID.
    */
+  /** The friend account a signing key belongs to (SYNC, for the firewall), or null. */
+  friendBySigningKey(publicKey: Uint8Array): { accountId: string; deviceId: string } | null {
+    return this.#friendKeys.get(hex(publicKey)) ?? null
+  }
+
+  /** Friends' latest contact cards, by account id. */
+  async friends(): Promise<FriendRecord[]> {
+    await this.#opened()
+    const out: FriendRecord[] = []
+    for await (const { value } of this.base.view.createReadStream(prefixRange(FRIEND_PREFIX))) {
+      out.push(value as FriendRecord)
+    }
+    return out
+  }
+
+  /**
+   * Verifies a friend's contact card (CLUSTER_CARD_INVALID) and stores it in
+   * the cluster view, where every own device learns it.
+   */
+  async addFriend(card: unknown): Promise<FriendRecord> {
+    await this.#opened()
+    const { signed } = verifyCard(card)
+    await this.#appendChecked(friendEntry(signed))
+    const node = await this.base.view.get(`${FRIEND_PREFIX}${signed.card.accountId}`)
+    return node!.value as FriendRecord
+  }
+
+  /** Root-signed certificates of the account's unrevoked devices (for its contact card). */
+  async certificates(): Promise<SignedCertificate[]> {
+    const out: SignedCertificate[] = []
+    for (const d of await this.devices()) {
+      if (d.revoked) continue
+      const node = await this.base.view.get(deviceCertKey(d.device))
+      if (node) out.push(node.value as SignedCertificate)
+    }
+    return out
+  }
+
   trust(signed: SignedCertificate): void {
     if (this.#addTrusted(signed)) this.emit('members')
   }
@@ -357,8 +407,13 @@ export class Cluster extends Resource {
       const record = value as DeviceRecord
       next.set(record.signingKey, record)
     }
-    const signature = JSON.stringify([...next.values()])
+    const friends = new Map<string, { accountId: string; deviceId: string }>()
+    for await (const { key, value } of base.view.createReadStream(prefixRange(FRIEND_KEY_PREFIX))) {
+      friends.set(key.slice(FRIEND_KEY_PREFIX.length), value as { accountId: string; deviceId: string })
+    }
+    const signature = JSON.stringify([[...next.values()], [...friends.entries()]])
     if (signature === this.#cacheSignature) return
+    this.#friendKeys = friends
     this.#bySigningKey = next
     this.#cacheSignature = signature
     this.emit('members')

@@ -1,4 +1,5 @@
 import type { SignedCertificate, SignedRevocation } from './certificate.js'
+import type { SignedCard } from './contact-card.js'
 
 /**
  * Entries of the cluster log: a discriminated union on `type` with a version
@@ -10,6 +11,7 @@ import type { SignedCertificate, SignedRevocation } from './certificate.js'
 
 export const CERTIFY = 'cluster/certify'
 export const REVOKE = 'cluster/revoke'
+export const FRIEND = 'cluster/friend'
 
 export interface CertifyEntry {
   type: typeof CERTIFY
@@ -23,7 +25,13 @@ export interface RevokeEntry {
   signed: SignedRevocation
 }
 
-export type ClusterEntry = CertifyEntry | RevokeEntry
+export interface FriendEntry {
+  type: typeof FRIEND
+  v: 1
+  card: SignedCard
+}
+
+export type ClusterEntry = CertifyEntry | RevokeEntry | FriendEntry
 
 export function certifyEntry(signed: SignedCertificate): CertifyEntry {
   return { type: CERTIFY, v: 1, signed }
@@ -31,4 +39,8 @@ export function certifyEntry(signed: SignedCertificate): CertifyEntry {
 
 export function revokeEntry(signed: SignedRevocation): RevokeEntry {
   return { type: REVOKE, v: 1, signed }
+}
+
+export function friendEntry(card: SignedCard): FriendEntry {
+  return { type: FRIEND, v: 1, card }
 }

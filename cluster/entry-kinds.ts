@@ -3,6 +3,7 @@ import type { ApplyHandler } from '../src/kernel/substrate/index.js'
 import { type ApplyContext, batchContext, type ClusterRules } from './apply-context.js'
 import type { ClusterEntry } from './entries.js'
 import { ClusterErrors } from './errors.js'
+import { applyFriend, FriendEntrySchema } from './friends.js'
 import {
   applyCertify,
   applyRevoke,
@@ -30,7 +31,8 @@ function kind<E>(k: EntryKind<E>): EntryKind<unknown> {
 
 export const ENTRY_KINDS: readonly EntryKind[] = [
   kind({ type: 'cluster/certify', v: 1, schema: CertifyEntrySchema, apply: applyCertify }),
-  kind({ type: 'cluster/revoke', v: 1, schema: RevokeEntrySchema, apply: applyRevoke })
+  kind({ type: 'cluster/revoke', v: 1, schema: RevokeEntrySchema, apply: applyRevoke }),
+  kind({ type: 'cluster/friend', v: 1, schema: FriendEntrySchema, apply: applyFriend })
 ]
 
 const registry = new Map<string, EntryKind>()

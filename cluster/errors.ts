@@ -45,6 +45,18 @@ export const ClusterErrors = defineCodes({
     status: 502,
     doc: 'Thrown when pairing cannot reach the inviting device or the exchange is refused.'
   },
+  CLUSTER_CARD_INVALID: {
+    status: 400,
+    doc: 'Thrown when a contact card is malformed, its account id does not match its root keys, or a signature on it does not verify.'
+  },
+  CLUSTER_FRIEND_SELF: {
+    status: 400,
+    doc: "Thrown when a contact card of this device's own account is added as a friend."
+  },
+  CLUSTER_FRIEND_STALE: {
+    status: 409,
+    doc: 'Thrown when a contact card is not newer than the card already stored for that friend.'
+  },
   CLUSTER_NOT_WRITABLE: {
     status: 409,
     doc: 'Thrown when this device is not (yet) a writer of the cluster log.'

@@ -48,3 +48,16 @@ export {
   type RefusedEvent
 } from './pairing.js'
 export * as viewLayout from './view-layout.js'
+export {
+  CARD_CONTEXT,
+  CARD_PREFIX,
+  type ContactCard,
+  ContactCardSchema,
+  cardRootPublic,
+  decodeCardText,
+  encodeCardText,
+  issueCard,
+  type SignedCard,
+  verifyCard
+} from './contact-card.js'
+export { type FriendDevice, type FriendRecord } from './friends.js'

@@ -9,6 +9,8 @@
  *   device-revocation/<index>       the SignedRevocation, once revoked
  *   device-id/<dev_…>               { device } — index by device id (= by signing key)
  *   writer/<core key hex>           WriterRecord — every writer core ever certified
+ *   friend/<acc_…>                  FriendRecord — a friend's latest contact card
+ *   friend-key/<signing key hex>    { accountId, deviceId } — a friend's device, for the firewall
  */
 
 /** Indices are 0..2^31−1, so ten digits keep key order equal to numeric order. */
@@ -41,4 +43,15 @@ export function writerKey(coreKeyHex: string): string {
 export function prefixRange(prefix: string): { gte: string; lt: string } {
   const last = prefix.charCodeAt(prefix.length - 1)
   return { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) }
+}
+
+export const FRIEND_PREFIX = 'friend/'
+export const FRIEND_KEY_PREFIX = 'friend-key/'
+
+export function friendKey(accountId: string): string {
+  return FRIEND_PREFIX + accountId
+}
+
+export function friendDeviceKey(signingKeyHex: string): string {
+  return FRIEND_KEY_PREFIX + signingKeyHex
 }

@@ -173,6 +173,23 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     opts.api.createInvite(parseOr400(InviteBody, req.body ?? {}, 'body'))
   )
 
+  app.get('/api/card', async () => opts.api.card())
+
+  app.get('/api/friends', async () => ({ friends: await opts.api.friends() }))
+
+  const FriendBody = z
+    .object({
+      card: z
+        .string()
+        .min(1)
+        .max(512 * 1024)
+    })
+    .strict()
+  app.post('/api/friends', async (req) => {
+    const body = parseOr400(FriendBody, req.body ?? {}, 'body')
+    return { friend: await opts.api.addFriend(body.card) }
+  })
+
   app.post('/api/devices/:device/revoke', async (req) => {
     const p = parseOr400(z.object({ device: z.string().min(1).max(80) }).strict(), req.params, 'parameters')
     return opts.api.revoke(p.device)

@@ -62,8 +62,18 @@ export interface InviteResult {
   device: number
 }
 
+export interface FriendSummary {
+  accountId: string
+  name: string | null
+  devices: Array<{ deviceId: string; device: number; roles: string[] }>
+  issuedAt: number
+}
+
 export interface NodeApi {
   status(): Promise<StatusReport>
+  card(): Promise<{ card: string; accountId: string }>
+  addFriend(cardText: string): Promise<FriendSummary>
+  friends(): Promise<FriendSummary[]>
   createInvite(opts: InviteOptions): Promise<InviteResult>
   revoke(device: string): Promise<{ deviceId: string }>
 }

@@ -6,25 +6,28 @@ import Hyperswarm from 'hyperswarm'
 import { issueCertificate, issueRevocation } from '../../cluster/certificate.js'
 import { Cluster, type DeviceRecord } from '../../cluster/cluster.js'
 import { ClusterErrors } from '../../cluster/errors.js'
+import { decodeCardText } from '../../cluster/contact-card.js'
+import type { FriendRecord } from '../../cluster/friends.js'
 import { createInvite, encodeInvite } from '../../cluster/invite.js'
 import { PairingServer } from '../../cluster/pairing.js'
 import { type Config, dhtBindHost } from '../kernel/config.js'
-import { labelledHash } from '../kernel/crypto/hash.js'
 import type { HybridPublicKey } from '../kernel/crypto/hybrid-sign.js'
 import { hex, unhex } from '../kernel/encoding.js'
 import { KernelErrors } from '../kernel/errors.js'
 import { identityFromSeed, type LoadedIdentity, loadIdentity } from '../kernel/identity/home-store.js'
-import { deriveDevice, deriveRoot, KEY_LABELS } from '../kernel/identity/keys.js'
+import { deriveDevice, deriveRoot } from '../kernel/identity/keys.js'
 import { Resource } from '../kernel/lifecycle.js'
 import { createLogger, type Logger } from '../kernel/log.js'
 import { Replicator, swarmFirewall } from '../kernel/substrate/index.js'
 import { NodeErrors } from './errors.js'
 import type { JoinPackage } from './join-package.js'
+import { clusterTopic, signCard, writeCardFile } from './card.js'
 import { acquireLock } from './lock.js'
 import type {
   CoreStatus,
   DeviceStatus,
   InviteOptions,
+  FriendSummary,
   InviteResult,
   NodeApi,
   PeerStatus,
@@ -69,6 +72,9 @@ export class ConclaveNode extends Resource implements NodeApi {
   #seen = new Map<string, PeerSeen>()
   #topic: Buffer = Buffer.alloc(0)
   #swarmFlushed = false
+  #friendTopics = new Set<string>()
+  #cardSignature = ''
+  #cardText = ''
   #swarmError: string | null = null
 
   constructor(opts: NodeOptions) {
@@ -145,7 +151,7 @@ export class ConclaveNode extends Resource implements NodeApi {
 
     await this.#certifySelfIfNeeded()
 
-    this.#topic = labelledHash(KEY_LABELS.clusterTopic, [bootstrapPublicKey])
+    this.#topic = clusterTopic(this.identity)
     const host = dhtBindHost(this.config)
     const dht = new HyperDHT({
       ...(this.config.bootstrap ? { bootstrap: this.config.bootstrap } : {}),
@@ -165,6 +171,8 @@ export class ConclaveNode extends Resource implements NodeApi {
     })
     await this.replicator.ready()
     this.replicator.attach(this.cluster.base)
+    await this.#joinFriendTopics()
+    await this.#refreshCard()
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
     discovery.flushed().then(
       () => {
@@ -212,7 +220,29 @@ export class ConclaveNode extends Resource implements NodeApi {
   isAllowedPeer(publicKey: Uint8Array): boolean {
     const rec = this.cluster.deviceBySigningKey(publicKey)
     if (rec) return !rec.revoked
+    if (this.cluster.friendBySigningKey(publicKey)) return true
     return this.#trusted.has(hex(publicKey))
+  }
+
+  /** A node also looks for its friends' devices, on their cluster topics (as a client only). */
+  async #joinFriendTopics(): Promise<void> {
+    if (!this.swarm) return
+    for (const f of await this.cluster.friends()) {
+      if (this.#friendTopics.has(f.topic)) continue
+      this.#friendTopics.add(f.topic)
+      this.swarm.join(unhex(f.topic), { server: false, client: true })
+    }
+  }
+
+  /** Root holders keep HOME/card.txt current: `conclave card` prints it even when the node is not running. */
+  async #refreshCard(): Promise<void> {
+    if (!this.identity.secrets.seed || this.closing) return
+    const certs = await this.cluster.certificates()
+    if (certs.length === 0) return
+    const signature = JSON.stringify(certs.map((c) => c.sig.slice(0, 32)))
+    if (signature === this.#cardSignature) return
+    this.#cardSignature = signature
+    this.#cardText = writeCardFile(this.home, signCard(this.identity, certs, [], this.now()))
   }
 
   #onMembersChanged(): void {
@@ -227,6 +257,15 @@ export class ConclaveNode extends Resource implements NodeApi {
     void this.cluster.devices().then((devices) => {
       for (const d of devices) if (!d.revoked) this.replicator.unban(unhex(d.signingKey))
     })
+    void this.cluster.friends().then((friends) => {
+      for (const f of friends) for (const d of f.devices) this.replicator.unban(unhex(d.signingKey))
+    })
+    void this.#joinFriendTopics().catch((err: Error) =>
+      this.log.warn('joining friend topics failed', { err })
+    )
+    void this.#refreshCard().catch((err: Error) =>
+      this.log.warn('refreshing the contact card failed', { err })
+    )
   }
 
   #onConnection(conn: Hyperswarm.Connection): void {
@@ -291,11 +330,12 @@ export class ConclaveNode extends Resource implements NodeApi {
       const pk = conn.remotePublicKey
       if (!pk) continue
       const d = bySigning.get(hex(pk))
+      const friend = d ? null : this.cluster.friendBySigningKey(pk)
       peers.push({
         publicKey: hex(pk),
-        deviceId: d?.deviceId ?? null,
-        accountId: d ? identity.accountId : null,
-        kind: d ? 'own-device' : 'unknown'
+        deviceId: d?.deviceId ?? friend?.deviceId ?? null,
+        accountId: d ? identity.accountId : (friend?.accountId ?? null),
+        kind: d ? 'own-device' : friend ? 'friend-device' : 'unknown'
       })
     }
     const waitingFor: string[] = []
@@ -425,6 +465,25 @@ export class ConclaveNode extends Resource implements NodeApi {
     return unhex(seed)
   }
 
+  async card(): Promise<{ card: string; accountId: string }> {
+    if (!this.#cardText) {
+      this.#cardSignature = ''
+      await this.#refreshCard()
+    }
+    if (!this.#cardText)
+      throw KernelErrors.IDENTITY_NO_ROOT('only a device that keeps the root can sign a contact card')
+    return { card: this.#cardText, accountId: this.identity.identity.accountId }
+  }
+
+  async addFriend(cardText: string): Promise<FriendSummary> {
+    const record = await this.cluster.addFriend(decodeCardText(cardText))
+    return friendSummary(record)
+  }
+
+  async friends(): Promise<FriendSummary[]> {
+    return (await this.cluster.friends()).map(friendSummary)
+  }
+
   async revoke(ref: string): Promise<{ deviceId: string }> {
     const seed = this.#seed()
     const d = await this.cluster.getDevice(ref)
@@ -446,6 +505,15 @@ export class ConclaveNode extends Resource implements NodeApi {
       })
     )
     return { deviceId: d.deviceId }
+  }
+}
+
+function friendSummary(f: FriendRecord): FriendSummary {
+  return {
+    accountId: f.accountId,
+    name: f.name,
+    devices: f.devices.map((d) => ({ deviceId: d.deviceId, device: d.device, roles: d.roles })),
+    issuedAt: f.issuedAt
   }
 }
 
