@@ -112,6 +112,25 @@ test(
     )
     t.is(intruderConnections, 0, 'the intruder got no connection')
 
+    // a real node of another account that knows A's card (one-sided "friendship") looks for
+    // A's devices on A's topic, and is refused: A has not added its card
+    const homeD = join(tmpHome(t, 'd'), 'h')
+    const initD = JSON.parse((await conclave(['--home', homeD, 'init', '--json'])).stdout)
+    const d = await startNode(t, homeD, { bootstrap: net.bootstrapFlag })
+    const cardA = JSON.parse((await a.cli(['card', '--json'])).stdout).card
+    t.is((await d.cli(['friend', 'add', cardA])).code, 0, 'D adds A (one-sided)')
+    await new Promise((r) => setTimeout(r, 5000))
+    const [withD, dStatus] = await Promise.all([statusOf(a), statusOf(d)])
+    t.absent(
+      withD.peers.some((p) => p.accountId === initD.accountId || p.kind === 'unknown'),
+      "A never admits D's device"
+    )
+    t.absent(
+      dStatus.peers.some((p) => p.accountId === init.accountId),
+      'D has no connection to any device of A'
+    )
+    await d.stop()
+
     // a guessed invite cannot join
     const guessed = await conclave([
       '--home',
