@@ -1,22 +1,34 @@
 #!/usr/bin/env node
 import { KernelErrors } from '../src/kernel/errors.js'
 import { type Command, type CommandContext, println, reportError } from './cli.js'
-import { id, init, recover } from './commands/identity.js'
-import { run } from './commands/run.js'
-import { invite, join, revoke, status } from './commands/cluster.js'
-import { consensus } from './commands/consensus.js'
-import { card, friend } from './commands/friends.js'
 
-const COMMANDS: Command[] = [init, recover, id, run, status, invite, join, revoke, card, friend, consensus]
+/**
+ * Commands load lazily: `conclave id` should not pay for loading the node,
+ * the swarm and the HTTP server it never uses.
+ */
+const COMMANDS: Array<{ name: string; load: () => Promise<Command> }> = [
+  { name: 'init', load: async () => (await import('./commands/identity.js')).init },
+  { name: 'recover', load: async () => (await import('./commands/identity.js')).recover },
+  { name: 'id', load: async () => (await import('./commands/identity.js')).id },
+  { name: 'run', load: async () => (await import('./commands/run.js')).run },
+  { name: 'status', load: async () => (await import('./commands/cluster.js')).status },
+  { name: 'invite', load: async () => (await import('./commands/cluster.js')).invite },
+  { name: 'join', load: async () => (await import('./commands/cluster.js')).join },
+  { name: 'revoke', load: async () => (await import('./commands/cluster.js')).revoke },
+  { name: 'card', load: async () => (await import('./commands/friends.js')).card },
+  { name: 'friend', load: async () => (await import('./commands/friends.js')).friend },
+  { name: 'consensus', load: async () => (await import('./commands/consensus.js')).consensus }
+]
 
-function usage(ctx: Pick<CommandContext, 'stdout'>): void {
+async function usage(ctx: Pick<CommandContext, 'stdout'>): Promise<void> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()))
   const lines = [
     'usage: conclave [--home DIR] COMMAND [options]',
     '',
     'home: --home, else $CONCLAVE_HOME, else ~/.conclave',
     '',
     'commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`),
     '',
     'conclave COMMAND --help shows the options of one command.'
   ]
@@ -36,7 +48,7 @@ export async function main(argv: string[], ctx: Omit<CommandContext, 'argv' | 'h
       } else if (flag.startsWith('--home=')) {
         home = flag.slice('--home='.length)
       } else if (flag === '--help' || flag === '-h') {
-        usage(ctx)
+        await usage(ctx)
         return 0
       } else if (flag === '--version') {
         println({ ...ctx, argv: [], home }, '0.1.0')
@@ -47,11 +59,12 @@ export async function main(argv: string[], ctx: Omit<CommandContext, 'argv' | 'h
     }
     const name = rest.shift()
     if (!name) {
-      usage(ctx)
+      await usage(ctx)
       return 2
     }
-    const cmd = COMMANDS.find((c) => c.name === name)
-    if (!cmd) throw KernelErrors.CLI_USAGE(`unknown command "${name}" (see conclave --help)`)
+    const entry = COMMANDS.find((c) => c.name === name)
+    if (!entry) throw KernelErrors.CLI_USAGE(`unknown command "${name}" (see conclave --help)`)
+    const cmd = await entry.load()
     if (rest.includes('--help') || rest.includes('-h')) {
       ctx.stdout.write(`usage: ${cmd.usage}\n\n${cmd.help ?? cmd.summary}\n`)
       return 0
