@@ -17,6 +17,10 @@ const COMMANDS: Array<{ name: string; load: () => Promise<Command> }> = [
   { name: 'revoke', load: async () => (await import('./commands/cluster.js')).revoke },
   { name: 'card', load: async () => (await import('./commands/friends.js')).card },
   { name: 'friend', load: async () => (await import('./commands/friends.js')).friend },
+  { name: 'convo', load: async () => (await import('./commands/convo.js')).convo },
+  { name: 'vote', load: async () => (await import('./commands/convo.js')).vote },
+  { name: 'ack', load: async () => (await import('./commands/convo.js')).ack },
+  { name: 'object', load: async () => (await import('./commands/convo.js')).object },
   { name: 'consensus', load: async () => (await import('./commands/consensus.js')).consensus }
 ]
 

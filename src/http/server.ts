@@ -190,6 +190,43 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return { friend: await opts.api.addFriend(body.card) }
   })
 
+  const StartBody = z
+    .object({
+      pattern: z.string().min(1).max(64),
+      topic: z.string().min(1).max(500),
+      method: z.string().min(1).max(64).optional(),
+      params: z.record(z.string(), z.unknown()).optional(),
+      expr: z.string().min(1).max(2048).optional(),
+      with: z.array(z.string().max(64)).max(64).optional(),
+      options: z.array(z.string().min(1).max(200)).max(64).optional(),
+      deadline: z.number().int().min(0).optional()
+    })
+    .strict()
+  app.post('/api/conversations', async (req) =>
+    opts.api.startConversation(parseOr400(StartBody, req.body ?? {}, 'body'))
+  )
+  app.get('/api/conversations', async () => ({ conversations: await opts.api.listConversations() }))
+  const IdParams = z.object({ id: z.string().min(1).max(80) }).strict()
+  const Page = z
+    .object({
+      offset: z.coerce.number().int().min(0).optional(),
+      limit: z.coerce.number().int().min(0).max(500).optional()
+    })
+    .strict()
+  app.get('/api/conversations/:id', async (req) => {
+    const { id } = parseOr400(IdParams, req.params, 'parameters')
+    const page = parseOr400(Page, req.query ?? {}, 'query')
+    return opts.api.showConversation(id, page)
+  })
+  const PostBody = z
+    .object({ kind: z.string().min(1).max(64), body: z.record(z.string(), z.unknown()).optional() })
+    .strict()
+  app.post('/api/conversations/:id/messages', async (req) => {
+    const { id } = parseOr400(IdParams, req.params, 'parameters')
+    const b = parseOr400(PostBody, req.body ?? {}, 'body')
+    return opts.api.postMessage(id, b.kind, b.body ?? {})
+  })
+
   app.post('/api/devices/:device/revoke', async (req) => {
     const p = parseOr400(z.object({ device: z.string().min(1).max(80) }).strict(), req.params, 'parameters')
     return opts.api.revoke(p.device)

@@ -69,7 +69,26 @@ export interface FriendSummary {
   issuedAt: number
 }
 
+export interface StartConversationInput {
+  pattern: string
+  topic: string
+  method?: string
+  params?: Record<string, unknown>
+  expr?: string
+  with?: string[]
+  options?: string[]
+  deadline?: number
+}
+
 export interface NodeApi {
+  startConversation(input: StartConversationInput): Promise<{ id: string }>
+  listConversations(): Promise<Array<{ id: string; topic: string; pattern: string; closed: boolean }>>
+  showConversation(id: string, page: { offset?: number; limit?: number }): Promise<unknown>
+  postMessage(
+    id: string,
+    kind: string,
+    body: Record<string, unknown>
+  ): Promise<{ seq: number | null; writer: string; length: number; late: boolean }>
   status(): Promise<StatusReport>
   card(): Promise<{ card: string; accountId: string }>
   addFriend(cardText: string): Promise<FriendSummary>

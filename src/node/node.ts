@@ -22,6 +22,7 @@ import { Replicator, swarmFirewall } from '../kernel/substrate/index.js'
 import { NodeErrors } from './errors.js'
 import type { JoinPackage } from './join-package.js'
 import { clusterTopic, signCard, writeCardFile } from './card.js'
+import { ConversationManager, type StartInput } from './conversations.js'
 import { acquireLock } from './lock.js'
 import type {
   CoreStatus,
@@ -66,6 +67,7 @@ export class ConclaveNode extends Resource implements NodeApi {
   cluster!: Cluster
   swarm!: Hyperswarm
   replicator!: Replicator
+  conversations!: ConversationManager
   #release: (() => void) | null = null
   #trusted = new Set<string>()
   #invites = new Set<PairingServer>()
@@ -166,11 +168,25 @@ export class ConclaveNode extends Resource implements NodeApi {
       swarm: this.swarm,
       store: this.store,
       isAllowed: (pk) => this.isAllowedPeer(pk),
-      onConnection: (conn) => this.#onConnection(conn),
+      onConnection: (conn) => {
+        this.#onConnection(conn)
+        this.conversations?.attach(conn)
+      },
       onError: (err) => this.log.debug('connection error', { err: err as Error })
     })
     await this.replicator.ready()
     this.replicator.attach(this.cluster.base)
+    this.conversations = new ConversationManager({
+      store: this.store,
+      cluster: this.cluster,
+      identity: this.identity,
+      log: this.log,
+      home: this.home,
+      ackIntervalMs: this.config.ackIntervalMs,
+      now: this.now,
+      onOpen: (conv) => this.replicator.attach(conv.base)
+    })
+    await this.conversations.ready()
     await this.#joinFriendTopics()
     await this.#refreshCard()
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
@@ -292,6 +308,7 @@ export class ConclaveNode extends Resource implements NodeApi {
   async #closeAll(): Promise<void> {
     for (const inv of this.#invites) await inv.close().catch(() => {})
     this.#invites.clear()
+    if (this.conversations) await this.conversations.close().catch(() => {})
     if (this.replicator) await this.replicator.close().catch(() => {})
     if (this.swarm) await this.swarm.destroy().catch(() => {})
     if (this.cluster) await this.cluster.close().catch(() => {})
@@ -482,6 +499,22 @@ export class ConclaveNode extends Resource implements NodeApi {
 
   async friends(): Promise<FriendSummary[]> {
     return (await this.cluster.friends()).map(friendSummary)
+  }
+
+  startConversation(input: StartInput): Promise<{ id: string }> {
+    return this.conversations.start(input)
+  }
+
+  listConversations() {
+    return this.conversations.list()
+  }
+
+  showConversation(id: string, page: { offset?: number; limit?: number }) {
+    return this.conversations.show(id, page)
+  }
+
+  postMessage(id: string, kind: string, body: Record<string, unknown>) {
+    return this.conversations.post(id, kind, body)
   }
 
   async revoke(ref: string): Promise<{ deviceId: string }> {

@@ -1,0 +1,336 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import c from 'compact-encoding'
+import type Corestore from 'corestore'
+import Protomux from 'protomux'
+import { z } from 'zod'
+import type { Cluster } from '../../cluster/cluster.js'
+import {
+  Conversation,
+  type ConversationSummary,
+  ConversationErrors,
+  conversationIdFor,
+  type ManifestInput,
+  newConversationKey,
+  openConversationKey,
+  sealConversationKey,
+  type WriterRequest,
+  WriterRequestSchema
+} from '../../conversations/index.js'
+import { ed25519KeyPairFromSeed } from '../kernel/crypto/ed25519.js'
+import { labelledHash, randomBytes } from '../kernel/crypto/hash.js'
+import { hex, hexSchema, unhex } from '../kernel/encoding.js'
+import type { LoadedIdentity } from '../kernel/identity/home-store.js'
+import { Resource } from '../kernel/lifecycle.js'
+import type { Logger } from '../kernel/log.js'
+import { coreKeyFor } from '../kernel/substrate/index.js'
+
+/** HOME/conversations.json (0600): the conversations this device takes part in and their keys. */
+export const CONVERSATIONS_FILE = 'conversations.json'
+const PROTOCOL = 'conclave/conversations/v1'
+
+const RecordSchema = z
+  .object({ id: z.string(), baseKey: hexSchema(32), key: hexSchema(32), nonce: hexSchema(32).nullable() })
+  .strict()
+type ConversationRecord = z.infer<typeof RecordSchema>
+const FileSchema = z.object({ v: z.literal(1), conversations: z.array(RecordSchema) }).strict()
+
+const OfferSchema = z
+  .object({ type: z.literal('offer'), v: z.literal(1), baseKey: hexSchema(32), sealedKey: hexSchema() })
+  .strict()
+const JoinSchema = z
+  .object({
+    type: z.literal('writer'),
+    v: z.literal(1),
+    baseKey: hexSchema(32),
+    request: WriterRequestSchema
+  })
+  .strict()
+
+export interface StartInput {
+  pattern: string
+  topic: string
+  method?: string
+  params?: Record<string, unknown>
+  expr?: string
+  with?: string[]
+  options?: string[]
+  deadline?: number
+}
+
+export interface ConversationManagerComponents {
+  store: Corestore
+  cluster: Cluster
+  identity: LoadedIdentity
+  log: Logger
+  home: string
+  ackIntervalMs: number
+  now: () => number
+  /** Called once per opened conversation (the node attaches its base to replication). */
+  onOpen: (conv: Conversation) => void
+}
+
+interface Peer {
+  publicKey: string
+  message: { send(m: unknown): boolean }
+}
+
+/**
+ * The node's side of conversations: opens every conversation this device
+ * takes part in (each in its own store namespace, with a writer key pair
+ * derived for that conversation), and offers a new conversation to the
+ * member devices it is connected to over a protomux channel: the base key
+ * and the conversation key sealed (X-Wing) to that device. The recipient
+ * answers with a signed writer request, which any writer appends.
+ */
+export class ConversationManager extends Resource {
+  readonly #c: ConversationManagerComponents
+  readonly #open = new Map<string, Conversation>()
+  readonly #records = new Map<string, ConversationRecord>()
+  readonly #peers = new Set<Peer>()
+
+  constructor(components: ConversationManagerComponents) {
+    super()
+    this.#c = components
+  }
+
+  protected override async _open(): Promise<void> {
+    for (const r of this.#readFile()) {
+      this.#records.set(r.id, r)
+      await this.#openRecord(r)
+    }
+  }
+
+  protected override async _close(): Promise<void> {
+    for (const conv of this.#open.values()) await conv.close().catch(() => {})
+    this.#open.clear()
+  }
+
+  #readFile(): ConversationRecord[] {
+    try {
+      return FileSchema.parse(JSON.parse(readFileSync(join(this.#c.home, CONVERSATIONS_FILE), 'utf8')))
+        .conversations
+    } catch {
+      return []
+    }
+  }
+
+  #writeFile(): void {
+    const body = { v: 1, conversations: [...this.#records.values()] }
+    writeFileSync(join(this.#c.home, CONVERSATIONS_FILE), `${JSON.stringify(body, null, 2)}\n`, {
+      mode: 0o600
+    })
+  }
+
+  /** Per-conversation writer: never the cluster writer (same key, same core), and new per writer epoch. */
+  #writerKeyPair(salt: Uint8Array) {
+    const secret = unhex(this.#c.identity.secrets.writer.secretKey)
+    return ed25519KeyPairFromSeed(labelledHash('conclave/v1/conversation-writer', [secret, salt]))
+  }
+
+  async #openRecord(r: ConversationRecord): Promise<Conversation> {
+    const existing = this.#open.get(r.id)
+    if (existing) return existing
+    const { identity, secrets } = this.#c.identity
+    const signingSecret = unhex(secrets.device.signingSecretKey)
+    const baseKey = unhex(r.baseKey)
+    const writerKeyPair = this.#writerKeyPair(r.nonce ? unhex(r.nonce) : baseKey)
+    const conv = new Conversation(
+      { store: this.#c.store.namespace(`conclave/conversation/${r.baseKey}`) },
+      {
+        bootstrap: r.nonce ? null : baseKey,
+        writerKeyPair,
+        encryptionKey: unhex(r.key),
+        device: {
+          accountId: identity.accountId,
+          deviceId: identity.deviceId,
+          signingKeyPair: { publicKey: signingSecret.subarray(32), secretKey: signingSecret }
+        },
+        ackIntervalMs: this.#c.ackIntervalMs
+      }
+    )
+    conv.on('fault', (err: Error) => this.#c.log.warn('conversation fault', { id: r.id, err }))
+    await conv.ready()
+    this.#open.set(r.id, conv)
+    this.#c.onOpen(conv)
+    return conv
+  }
+
+  async #members(withAccounts: string[]) {
+    const own = {
+      accountId: this.#c.identity.identity.accountId,
+      rootPublic: this.#c.identity.identity.rootPublic,
+      devices: await this.#c.cluster.certificates()
+    }
+    const friends = await this.#c.cluster.friends()
+    const members = [own]
+    for (const a of withAccounts) {
+      if (a === own.accountId) continue
+      const f = friends.find((x) => x.accountId === a)
+      if (!f) throw ConversationErrors.CONV_NOT_MEMBER(`${a} is not a friend: exchange cards first`)
+      members.push({
+        accountId: f.accountId,
+        rootPublic: f.card.card.rootPublic,
+        devices: f.card.card.devices as never
+      })
+    }
+    return members
+  }
+
+  async start(input: StartInput): Promise<{ id: string }> {
+    const nonce = randomBytes(32)
+    const writer = this.#writerKeyPair(nonce)
+    const baseKey = coreKeyFor(writer.publicKey)
+    const id = conversationIdFor(baseKey)
+    const manifest: ManifestInput = {
+      topic: input.topic,
+      pattern: input.pattern,
+      consensus: input.expr
+        ? { expr: input.expr }
+        : { method: input.method ?? 'majority', ...(input.params ? { params: input.params } : {}) },
+      ...(input.options && input.options.length ? { options: input.options } : {}),
+      members: await this.#members(input.with ?? []),
+      ...(input.deadline !== undefined ? { deadline: input.deadline } : {})
+    }
+    const record: ConversationRecord = {
+      id,
+      baseKey: hex(baseKey),
+      key: hex(newConversationKey()),
+      nonce: hex(nonce)
+    }
+    const conv = await this.#openRecord(record)
+    try {
+      await conv.create(manifest)
+    } catch (err) {
+      this.#open.delete(id)
+      await conv.close().catch(() => {})
+      throw err
+    }
+    this.#records.set(id, record)
+    this.#writeFile()
+    for (const p of this.#peers) void this.#offerTo(p, record)
+    return { id }
+  }
+
+  get(id: string): Conversation {
+    const conv = this.#open.get(id)
+    if (!conv) throw ConversationErrors.CONV_NO_MANIFEST(`no conversation ${id} on this device`)
+    return conv
+  }
+
+  async list(): Promise<Array<{ id: string; topic: string; pattern: string; closed: boolean }>> {
+    const out = []
+    for (const conv of this.#open.values()) {
+      const s = await conv.show({ limit: 0 })
+      out.push({ id: s.id, topic: s.topic, pattern: s.pattern, closed: s.closed })
+    }
+    return out
+  }
+
+  show(id: string, page: { offset?: number; limit?: number }): Promise<ConversationSummary> {
+    return this.get(id).show(page)
+  }
+
+  async post(id: string, kind: string, body: Record<string, unknown>) {
+    return this.get(id).post(kind, body)
+  }
+
+  // --- network: offers to member devices, writer requests back ---
+
+  /** Opens the conversations channel on a connection with an own or a friend's device. */
+  attach(conn: { remotePublicKey: Buffer | null }): void {
+    const remote = conn.remotePublicKey
+    if (!remote) return
+    const mux = Protomux.from(conn)
+    const peer: Peer = { publicKey: hex(remote), message: { send: () => false } }
+    const channel = mux.createChannel({
+      protocol: PROTOCOL,
+      onopen: () => {
+        this.#peers.add(peer)
+        for (const r of this.#records.values()) void this.#offerTo(peer, r)
+      },
+      onclose: () => {
+        this.#peers.delete(peer)
+      }
+    })
+    if (!channel) return
+    peer.message = channel.addMessage({
+      encoding: c.json,
+      onmessage: (m: unknown) => {
+        this.#onMessage(peer, m).catch((err: Error) =>
+          this.#c.log.debug('conversation message refused', { err })
+        )
+      }
+    }) as Peer['message']
+    channel.open()
+  }
+
+  /** Which device (own or friend) a connection's key belongs to. */
+  #deviceOf(publicKey: string): { deviceId: string; xwingKey: string } | null {
+    const own = this.#c.cluster.deviceBySigningKey(unhex(publicKey))
+    if (own && !own.revoked) return { deviceId: own.deviceId, xwingKey: own.xwingKey }
+    return null
+  }
+
+  async #friendDevice(publicKey: string): Promise<{ deviceId: string; xwingKey: string } | null> {
+    const own = this.#deviceOf(publicKey)
+    if (own) return own
+    const f = this.#c.cluster.friendBySigningKey(unhex(publicKey))
+    if (!f) return null
+    const rec = (await this.#c.cluster.friends()).find((x) => x.accountId === f.accountId)
+    const d = rec?.devices.find((x) => x.signingKey === publicKey)
+    return d ? { deviceId: d.deviceId, xwingKey: d.xwingKey } : null
+  }
+
+  async #offerTo(peer: Peer, r: ConversationRecord): Promise<void> {
+    const conv = this.#open.get(r.id)
+    if (!conv) return
+    const device = await this.#friendDevice(peer.publicKey)
+    if (!device) return
+    const s = await conv.show({ limit: 0 })
+    const member = s.members.some((m) => m.devices.some((d) => d.deviceId === device.deviceId && !d.writer))
+    if (!member) return
+    const sealedKey = sealConversationKey(unhex(r.key), {
+      conversationId: r.id,
+      deviceId: device.deviceId,
+      xwingKey: device.xwingKey
+    })
+    peer.message.send({ type: 'offer', v: 1, baseKey: r.baseKey, sealedKey })
+  }
+
+  async #onMessage(peer: Peer, m: unknown): Promise<void> {
+    const offer = OfferSchema.safeParse(m)
+    if (offer.success) {
+      if (!(await this.#friendDevice(peer.publicKey))) return
+      const id = conversationIdFor(unhex(offer.data.baseKey))
+      if (!this.#records.has(id)) {
+        const { identity, secrets } = this.#c.identity
+        const key = openConversationKey(offer.data.sealedKey, unhex(secrets.device.xwingSecretKey), {
+          conversationId: id,
+          deviceId: identity.deviceId
+        })
+        const record: ConversationRecord = { id, baseKey: offer.data.baseKey, key: hex(key), nonce: null }
+        await this.#openRecord(record)
+        this.#records.set(id, record)
+        this.#writeFile()
+      }
+      const conv = this.#open.get(id)!
+      if (!conv.writable) {
+        peer.message.send({
+          type: 'writer',
+          v: 1,
+          baseKey: offer.data.baseKey,
+          request: conv.writerRequest()
+        })
+      }
+      return
+    }
+    const join = JoinSchema.safeParse(m)
+    if (join.success) {
+      if (!(await this.#friendDevice(peer.publicKey))) return
+      const conv = this.#open.get(conversationIdFor(unhex(join.data.baseKey)))
+      if (!conv || !conv.writable) return
+      await conv.addWriter(join.data.request as WriterRequest)
+    }
+  }
+}
