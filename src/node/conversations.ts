@@ -28,6 +28,8 @@ import { coreKeyFor } from '../kernel/substrate/index.js'
 /** HOME/conversations.json (0600): the conversations this device takes part in and their keys. */
 export const CONVERSATIONS_FILE = 'conversations.json'
 const PROTOCOL = 'conclave/conversations/v1'
+/** While a deadline is pending, each writable device heartbeats about this often, so log time advances. */
+const HEARTBEAT_MS = 5000
 
 const RecordSchema = z
   .object({ id: z.string(), baseKey: hexSchema(32), key: hexSchema(32), nonce: hexSchema(32).nullable() })
@@ -88,6 +90,7 @@ export class ConversationManager extends Resource {
   readonly #open = new Map<string, Conversation>()
   readonly #records = new Map<string, ConversationRecord>()
   readonly #peers = new Set<Peer>()
+  #heartbeatTimer: NodeJS.Timeout | null = null
 
   constructor(components: ConversationManagerComponents) {
     super()
@@ -99,9 +102,34 @@ export class ConversationManager extends Resource {
       this.#records.set(r.id, r)
       await this.#openRecord(r)
     }
+    this.#scheduleHeartbeats()
+  }
+
+  /** Random intervals: devices of one conversation do not all append in the same instant. */
+  #scheduleHeartbeats(): void {
+    if (this.closing) return
+    this.#heartbeatTimer = setTimeout(
+      () => {
+        void this.#heartbeats().finally(() => this.#scheduleHeartbeats())
+      },
+      HEARTBEAT_MS / 2 + Math.random() * HEARTBEAT_MS
+    )
+    this.#heartbeatTimer.unref()
+  }
+
+  async #heartbeats(): Promise<void> {
+    for (const conv of this.#open.values()) {
+      if (this.closing) return
+      try {
+        if (conv.writable && (await conv.heartbeatDue())) await conv.heartbeat()
+      } catch (err) {
+        this.#c.log.debug('heartbeat not appended', { err: err as Error })
+      }
+    }
   }
 
   protected override async _close(): Promise<void> {
+    if (this.#heartbeatTimer) clearTimeout(this.#heartbeatTimer)
     for (const conv of this.#open.values()) await conv.close().catch(() => {})
     this.#open.clear()
   }
@@ -227,8 +255,14 @@ export class ConversationManager extends Resource {
     return out
   }
 
-  show(id: string, page: { offset?: number; limit?: number }): Promise<ConversationSummary> {
-    return this.get(id).show(page)
+  /** The conversation as `convo show` prints it, with the hash of this node's view to compare across nodes. */
+  async show(
+    id: string,
+    page: { offset?: number; limit?: number }
+  ): Promise<ConversationSummary & { viewHash: string }> {
+    const conv = this.get(id)
+    const summary = await conv.show(page)
+    return { ...summary, viewHash: hex(await conv.viewHash()) }
   }
 
   async post(id: string, kind: string, body: Record<string, unknown>) {

@@ -6,6 +6,7 @@ import { createTestnet } from '../helpers/testnet.js'
 
 interface Shown {
   id: string
+  viewHash: string
   closed: boolean
   messages: unknown[]
   outcome: null | { state: string; winners: string[] }
@@ -17,16 +18,35 @@ async function show(n: NodeProcess, id: string): Promise<Shown | null> {
 }
 
 test(
-  'two friends hold a vote to consensus; both see the same final outcome',
-  { timeout: 300_000 },
+  'two accounts, three devices: vote, lazy consensus by log time, CEL predicate',
+  { timeout: 420_000 },
   async (t) => {
     const net = await createTestnet(t, 3)
     const homeA = join(tmpHome(t, 'a'), 'h')
+    const homeA2 = join(tmpHome(t, 'a2'), 'h')
     const homeX = join(tmpHome(t, 'x'), 'h')
     await conclave(['--home', homeA, 'init', '--json'])
     const x0 = JSON.parse((await conclave(['--home', homeX, 'init', '--json'])).stdout)
     const a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })
     const x = await startNode(t, homeX, { bootstrap: net.bootstrapFlag })
+
+    // A's account has a second device, A2
+    const invite = JSON.parse((await a.cli(['invite', '--json'])).stdout).invite
+    t.is(
+      (await conclave(['--home', homeA2, 'join', invite, '--bootstrap', net.bootstrapFlag])).code,
+      0,
+      'A2 joined'
+    )
+    const a2 = await startNode(t, homeA2, { bootstrap: net.bootstrapFlag })
+    await eventually(
+      'A2 syncs the membership',
+      async () => {
+        return (await a2.api<{ devices: unknown[] }>('GET', '/api/status')).body.devices.length === 2
+      },
+      60_000
+    )
+
+    // friends by exchanging cards (A's card names both of its devices)
     const cardA = JSON.parse((await a.cli(['card', '--json'])).stdout).card
     const cardX = JSON.parse((await x.cli(['card', '--json'])).stdout).card
     t.is((await a.cli(['friend', 'add', cardX])).code, 0)
@@ -48,7 +68,23 @@ test(
     ])
     t.is(bad.code, 1)
     t.ok(bad.stderr.startsWith('CONSENSUS_METHOD_UNKNOWN:'), bad.stderr.trim())
+    const badExpr = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'vote',
+      '--topic',
+      'x',
+      '--expr',
+      '"a".matches("a+")',
+      '--option',
+      'y',
+      '--option',
+      'n'
+    ])
+    t.ok(badExpr.stderr.startsWith('CONSENSUS_PREDICATE_INVALID:'), badExpr.stderr.trim())
 
+    // a vote with majority
     const started = await a.cli([
       'convo',
       'start',
@@ -69,21 +105,20 @@ test(
     t.is(started.code, 0, started.stderr)
     const { id } = JSON.parse(started.stdout)
     t.ok(id.startsWith('cnv_'))
-
-    const listed = await eventually(
-      'X learns the conversation',
-      async () => {
-        const r = JSON.parse((await x.cli(['convo', 'list', '--json'])).stdout)
-        return r.conversations.find((c: { id: string }) => c.id === id)
-      },
-      90_000
-    )
-    t.is(listed.topic, 'Lunch at noon?')
-
+    for (const n of [x, a2]) {
+      const listed = await eventually(
+        `${n.home} learns the conversation`,
+        async () => {
+          const r = JSON.parse((await n.cli(['convo', 'list', '--json'])).stdout)
+          return r.conversations.find((c: { id: string }) => c.id === id)
+        },
+        90_000
+      )
+      t.is(listed.topic, 'Lunch at noon?')
+    }
     const unknownOption = await a.cli(['vote', id, 'maybe'])
     t.is(unknownOption.code, 1, 'a vote for an unknown option is refused')
-    t.ok(unknownOption.stderr.startsWith('CONV_'), unknownOption.stderr.trim())
-
+    t.ok(unknownOption.stderr.startsWith('CONV_UNKNOWN_OPTION:'), unknownOption.stderr.trim())
     t.is((await a.cli(['vote', id, 'yes'])).code, 0)
     await eventually(
       'X becomes a writer and votes',
@@ -92,7 +127,7 @@ test(
       1000
     )
 
-    for (const n of [a, x]) {
+    for (const n of [a, x, a2]) {
       const s = await eventually(
         `final outcome on ${n.home}`,
         async () => {
@@ -104,11 +139,81 @@ test(
       t.alike(s.outcome!.winners, ['yes'], 'winner yes')
       t.ok(s.closed, 'closed')
     }
+    await eventually(
+      'the same view hash on A, A2 and X',
+      async () => {
+        const all = await Promise.all([a, x, a2].map((n) => show(n, id)))
+        return all.every((v) => v !== null && v.viewHash === all[0]!.viewHash)
+      },
+      60_000
+    )
+    t.pass('A, A2 and X hold the same view')
     const late = await x.cli(['vote', id, 'no'])
     t.is(late.code, 1, 'a ballot after the close is refused locally')
     t.ok(late.stderr.startsWith('CONV_CLOSED:'), late.stderr.trim())
-
     const human = await a.cli(['convo', 'show', id])
     t.ok(human.stdout.includes('outcome (final): yes'), human.stdout)
+
+    // lazy consensus: no objection by the deadline, which passes by log time (heartbeats)
+    const lazy = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'discussion',
+      '--topic',
+      'Adopt the new schedule unless someone objects',
+      '--method',
+      'lazy-consensus',
+      '--deadline',
+      '8s',
+      '--with',
+      x0.accountId,
+      '--json'
+    ])
+    t.is(lazy.code, 0, lazy.stderr)
+    const lazyId = JSON.parse(lazy.stdout).id
+    await eventually(
+      'X posts in the discussion',
+      async () => (await x.cli(['convo', 'post', lazyId, 'fine by me'])).code === 0,
+      90_000,
+      1000
+    )
+    for (const n of [a, x]) {
+      const s = await eventually(
+        `lazy consensus reached on ${n.home}`,
+        async () => {
+          const v = await show(n, lazyId)
+          return v?.outcome && v
+        },
+        120_000
+      )
+      t.ok(s.closed, 'closed once the deadline passed in log time')
+    }
+
+    // a CEL predicate decides: every member voted
+    const cel = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'vote',
+      '--topic',
+      'Everyone in?',
+      '--expr',
+      'voted == members',
+      '--option',
+      'in',
+      '--option',
+      'out',
+      '--with',
+      x0.accountId,
+      '--json'
+    ])
+    t.is(cel.code, 0, cel.stderr)
+    const celId = JSON.parse(cel.stdout).id
+    t.is((await a.cli(['vote', celId, 'out'])).code, 0)
+    t.absent((await show(a, celId))?.closed, 'one of two members voted: not yet')
+    await eventually('X votes', async () => (await x.cli(['vote', celId, 'in'])).code === 0, 90_000, 1000)
+    await eventually('the predicate closes it on A', async () => (await show(a, celId))?.closed, 60_000)
+    t.pass('a CEL predicate decided the conversation')
   }
 )
