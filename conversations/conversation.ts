@@ -6,7 +6,6 @@ import type { ConversationId } from '../src/kernel/ids.js'
 import { Resource } from '../src/kernel/lifecycle.js'
 import {
   coreKeyFor,
-  DEFAULT_ACK_INTERVAL_MS,
   type EntryCodec,
   type Finality,
   finalityOf,
@@ -161,8 +160,6 @@ export interface ConversationSummary {
 }
 
 const MAX_SHOW_LIMIT = 1000
-/** A stalled tentative tail is nudged after this many ack intervals without progress (at least 1 s). */
-const NUDGE_ACK_INTERVALS = 4
 
 /**
  * One conversation: its own autobase (block-encrypted with the conversation
@@ -179,9 +176,6 @@ export class Conversation extends Resource {
   readonly #wall: () => number
   readonly id: ConversationId
   #base: SubstrateBase<ConversationEntry> | null = null
-  #watch: NodeJS.Timeout | null = null
-  #lastSeen = ''
-  #nudged = ''
   readonly #onUpdate = (): void => {
     this.emit('update')
   }
@@ -249,37 +243,9 @@ export class Conversation extends Resource {
     this.#base = base
     base.on('update', this.#onUpdate)
     base.on('fault', this.#onFault)
-    const ackMs = this.#opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS
-    this.#watch = setInterval(() => this.#nudge(), Math.max(1000, NUDGE_ACK_INTERVALS * ackMs))
-    this.#watch.unref()
-  }
-
-  /**
-   * Autobase 7.28.1 can leave a tentative tail unindexed for good: when
-   * every head is an indexer's node, the linearizer's "never self-ack" and
-   * "nothing new to confirm" rules can make every indexer decline to ack
-   * (seen here with two indexers: view signedLength stuck at 41 of 46 with
-   * everyone connected and idle), until some new node changes the heads. So
-   * when the view's signed length has not moved for a whole period while a
-   * tail is pending, this node appends one null (ack) node — at most once
-   * per stuck state, so an offline indexer costs one block, not a stream.
-   * Null nodes never reach apply and change no view.
-   */
-  #nudge(): void {
-    const base = this.#base
-    if (!base || this.closing || !base.writable) return
-    const view = base.view.core
-    const state = `${view.signedLength}/${view.length}`
-    const stalled = view.signedLength < view.length && state === this.#lastSeen
-    this.#lastSeen = state
-    if (!stalled || state === this.#nudged) return
-    this.#nudged = state
-    base.autobase.append(null).catch(() => {})
   }
 
   protected override async _close(): Promise<void> {
-    if (this.#watch) clearInterval(this.#watch)
-    this.#watch = null
     const base = this.#base
     if (!base) return
     base.off('update', this.#onUpdate)

@@ -55,7 +55,7 @@ export const convo: Command = {
   name: 'convo',
   summary: 'conversations: start, list, show, post',
   usage:
-    'conclave convo start --pattern P --topic T [--method M --param k=v …] [--expr CEL] [--with ACCOUNT,…] [--deadline DURATION] [--option X …] [--json] | convo list [--json] | convo show ID [--offset N --limit N] [--json] | convo post ID TEXT [--kind K] [--side for|against]',
+    'conclave convo start --pattern P --topic T [--method M --param k=v …] [--expr CEL] [--with ACCOUNT,…] [--deadline DURATION] [--option X …] [--json] | convo list [--json] | convo show ID [--offset N --limit N] [--json] | convo post ID [TEXT] [--kind K] [--side for|against]',
   help: `Patterns: announcement, discussion, vote, debate, invitation (docs/conversations.md).
 Methods: see "conclave consensus eval --help" and docs/consensus.md.
   --with ACCOUNT,…   friends' account ids (exchange cards first); you are always a member
@@ -143,8 +143,12 @@ Methods: see "conclave consensus eval --help" and docs/consensus.md.
         { kind: { type: 'string' }, side: { type: 'string' }, json: { type: 'boolean' } },
         true
       )
-      if (positionals.length !== 2) throw KernelErrors.CLI_USAGE('convo post takes ID and TEXT')
-      const [id, text] = positionals as [string, string]
+      if (positionals.length < 1 || positionals.length > 2) {
+        throw KernelErrors.CLI_USAGE(
+          'convo post takes ID and TEXT (TEXT may be left out for kinds without text)'
+        )
+      }
+      const [id, text] = positionals as [string, string | undefined]
       let kind = values.kind
       if (!kind) {
         const s = await apiRequest<Summary>(
@@ -154,7 +158,8 @@ Methods: see "conclave consensus eval --help" and docs/consensus.md.
         )
         kind = TEXT_KIND[s.pattern] ?? 'post'
       }
-      return send(ctx, id, kind, { text, ...(values.side ? { side: values.side } : {}) }, values.json)
+      const body = text === undefined ? {} : { text, ...(values.side ? { side: values.side } : {}) }
+      return send(ctx, id, kind, body, values.json)
     }
     throw KernelErrors.CLI_USAGE('usage: conclave convo start|list|show|post … (see --help)')
   }

@@ -18,6 +18,9 @@ import { viewHash } from './view-hash.js'
 export const DEFAULT_ACK_INTERVAL_MS = 1000
 /** Re-check interval of `until`, a safety net beside the autobase events. */
 const UNTIL_POLL_MS = 250
+/** A tentative view tail that has not moved for this many ack intervals (at least 1 s) is nudged. */
+const NUDGE_ACK_INTERVALS = 4
+const NUDGE_MIN_MS = 1000
 const VIEW_NAME = 'view'
 
 export interface SubstrateBaseOptions<T> {
@@ -43,6 +46,13 @@ export interface SubstrateBaseOptions<T> {
    */
   wrapKey?: Uint8Array
   ackIntervalMs?: number
+  /**
+   * Works around an autobase 7.28.1 finality stall (default true): when this
+   * node is an active indexer and the view's tentative tail has not moved for
+   * 4 ack intervals (at least 1 s), append one null (ack) node, at most once
+   * per stuck `(signedLength, length)` state. See docs/decisions/0002.
+   */
+  finalityNudge?: boolean
   codec?: EntryCodec<T>
   apply: ApplyHandler<T>
 }
@@ -56,7 +66,8 @@ const openNamespaces = new WeakMap<object, Set<string>>()
  *
  * Events: 'update' (the view may have changed), 'skip' (SkipRecord, error —
  * local diagnostics only: it fires again when a reorder re-applies the entry),
- * 'fault' (Error — autobase closed itself after an internal error).
+ * 'fault' (Error — autobase closed itself after an internal error), 'nudge'
+ * ({ signedLength, length } of the view — a finality nudge was appended).
  */
 export class SubstrateBase<T = unknown> extends Resource {
   readonly #opts: SubstrateBaseOptions<T>
@@ -64,6 +75,11 @@ export class SubstrateBase<T = unknown> extends Resource {
   readonly #encryptionKey: Buffer
   #base: Autobase<View> | null = null
   #claimed: { root: object; ns: string } | null = null
+  #nudgeTimer: NodeJS.Timeout | null = null
+  /** The view's last seen `signedLength/length`, since when, and the state last nudged. */
+  #tailState = ''
+  #tailSince = 0
+  #nudged = ''
   lastError: Error | null = null
 
   constructor(opts: SubstrateBaseOptions<T>) {
@@ -161,7 +177,10 @@ export class SubstrateBase<T = unknown> extends Resource {
       this.lastError = err
       this.emit('fault', err)
     })
-    base.on('update', () => this.emit('update'))
+    base.on('update', () => {
+      this.#watchTail()
+      this.emit('update')
+    })
 
     try {
       await base.ready()
@@ -180,6 +199,48 @@ export class SubstrateBase<T = unknown> extends Resource {
     if (!base.encryptionKey || !equalBytes(base.encryptionKey, this.#encryptionKey)) {
       throw SubstrateErrors.SUBSTRATE_KEY_MISMATCH('this base was created with a different encryption key')
     }
+    if (this.#opts.finalityNudge !== false) {
+      const ackMs = this.#opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS
+      this.#watchTail()
+      this.#nudgeTimer = setInterval(
+        () => this.#nudge(Math.max(NUDGE_MIN_MS, NUDGE_ACK_INTERVALS * ackMs)),
+        ackMs
+      )
+      this.#nudgeTimer.unref()
+    }
+  }
+
+  /** Notes when the view's `(signedLength, length)` last changed. */
+  #watchTail(): void {
+    const core = this.#base?.view.core
+    if (!core) return
+    const state = `${core.signedLength}/${core.length}`
+    if (state === this.#tailState) return
+    this.#tailState = state
+    this.#tailSince = Date.now()
+  }
+
+  /**
+   * Autobase 7.28.1 can leave a tentative view tail unindexed for good: when
+   * every head is an indexer's own node, the linearizer's "never ack your own
+   * head" and "nothing new to confirm" rules make every indexer wait for the
+   * other (seen with two indexers, everyone connected and idle: view
+   * signedLength stuck at 41 of 46). `base.ack()` declines for the same
+   * reasons, so an active indexer whose tail has not moved for `windowMs`
+   * appends one null node itself: it changes the heads, never reaches apply
+   * and changes no view. Once per stuck state, so an offline indexer costs
+   * one block, not a stream.
+   */
+  #nudge(windowMs: number): void {
+    const base = this.#base
+    if (!base || this.closing || this.lastError || !this.writable || !this.isIndexer) return
+    this.#watchTail()
+    const { signedLength, length } = base.view.core
+    if (signedLength >= length) return
+    if (Date.now() - this.#tailSince < windowMs || this.#tailState === this.#nudged) return
+    this.#nudged = this.#tailState
+    this.emit('nudge', { signedLength, length })
+    base.append(null).catch(() => {})
   }
 
   /**
@@ -203,6 +264,8 @@ export class SubstrateBase<T = unknown> extends Resource {
   }
 
   protected override async _close(): Promise<void> {
+    if (this.#nudgeTimer) clearInterval(this.#nudgeTimer)
+    this.#nudgeTimer = null
     try {
       if (this.#base) await this.#base.close()
     } finally {
