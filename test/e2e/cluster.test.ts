@@ -64,7 +64,7 @@ test(
           const s = await statusOf(n)
           return s.devices.length === 3 && s.devices.every((d) => d.online && !d.revoked) && s
         },
-        90_000
+        150_000
       )
     const [sa, sb, sc] = await Promise.all([threeOnline(a), threeOnline(b), threeOnline(c)])
     t.alike(
@@ -192,7 +192,7 @@ test(
         const s = await statusOf(a)
         return s.peers.some((p) => p.deviceId === jb.deviceId)
       },
-      60_000
+      150_000
     )
     await new Promise((r) => setTimeout(r, 2000))
     const sa2 = await statusOf(a)
