@@ -44,8 +44,6 @@ export interface NodeOptions {
 }
 
 const DEFAULT_INVITE_TTL_MS = 10 * 60 * 1000
-const REDISCOVER_MIN_MS = 2000
-const REDISCOVER_MAX_MS = 60_000
 
 interface PeerSeen {
   address: string | null
@@ -77,7 +75,6 @@ export class ConclaveNode extends Resource implements NodeApi {
   #topic: Buffer = Buffer.alloc(0)
   #swarmFlushed = false
   #friendTopics = new Set<string>()
-  #rediscoverTimer: NodeJS.Timeout | null = null
   #cardSignature = ''
   #cardText = ''
   #swarmError: string | null = null
@@ -201,31 +198,6 @@ export class ConclaveNode extends Resource implements NodeApi {
         this.#swarmError = err.message
       }
     )
-    this.#scheduleRediscovery(discovery, REDISCOVER_MIN_MS)
-  }
-
-  /**
-   * While no other device of the account is connected, look the topic up
-   * again (announce and query) with a growing interval. When devices restart
-   * together, each may query before the others have announced and find only
-   * stale records; hyperswarm's own refresh comes minutes later.
-   */
-  #scheduleRediscovery(discovery: Hyperswarm.PeerDiscoverySession, delayMs: number): void {
-    if (this.closing) return
-    this.#rediscoverTimer = setTimeout(() => {
-      if (this.closing) return
-      const connected = [...this.swarm.connections].some((c) => {
-        const pk = c.remotePublicKey
-        return pk !== null && this.cluster.deviceBySigningKey(pk) !== null
-      })
-      if (connected) {
-        this.#scheduleRediscovery(discovery, REDISCOVER_MIN_MS)
-        return
-      }
-      discovery.refresh({ server: true, client: true }).catch(() => {})
-      this.#scheduleRediscovery(discovery, Math.min(delayMs * 2, REDISCOVER_MAX_MS))
-    }, delayMs)
-    this.#rediscoverTimer.unref()
   }
 
   /**
@@ -334,7 +306,6 @@ export class ConclaveNode extends Resource implements NodeApi {
   }
 
   async #closeAll(): Promise<void> {
-    if (this.#rediscoverTimer) clearTimeout(this.#rediscoverTimer)
     for (const inv of this.#invites) await inv.close().catch(() => {})
     this.#invites.clear()
     if (this.conversations) await this.conversations.close().catch(() => {})
