@@ -13,7 +13,8 @@ import {
   openBase,
   type SkipRecord,
   type SubstrateBase,
-  skipKey
+  skipKey,
+  waitForWriter
 } from '../src/kernel/substrate/index.js'
 import { type ClusterRules, dryRunContext } from './apply-context.js'
 import {
@@ -39,6 +40,8 @@ import {
   prefixRange
 } from './view-layout.js'
 
+/** How long an append waits for a writer status that flickered away before refusing. */
+const WRITABLE_WAIT_MS = 10_000
 export type { DeviceRecord, Role, WriterRecord } from './membership.js'
 
 export interface ClusterComponents {
@@ -323,7 +326,17 @@ export class Cluster extends Resource {
 
   async #append(entry: ClusterEntry): Promise<number> {
     try {
-      return await this.base.append(entry)
+      try {
+        return await this.base.append(entry)
+      } catch (err) {
+        // autobase's writable flickers while a pending writer change is reordered:
+        // a device that was just a writer gets a short wait before it is refused
+        if (!isConclaveError(err, 'SUBSTRATE_NOT_WRITABLE')) throw err
+        await waitForWriter(this.base, { signal: AbortSignal.timeout(WRITABLE_WAIT_MS) }).catch(() => {
+          throw err
+        })
+        return await this.base.append(entry)
+      }
     } catch (err) {
       if (isConclaveError(err, 'SUBSTRATE_NOT_WRITABLE')) {
         throw ClusterErrors.CLUSTER_NOT_WRITABLE('this device is not a writer of the cluster log', {
