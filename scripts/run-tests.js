@@ -31,7 +31,11 @@ function runFile(file) {
       out += d
       process.stdout.write(d)
     })
-    child.stderr.on('data', (d) => process.stderr.write(d))
+    let err = ''
+    child.stderr.on('data', (d) => {
+      err += d
+      process.stderr.write(d)
+    })
     const timer = setTimeout(() => {
       console.error(`# ${file}: timed out after ${FILE_TIMEOUT_MS} ms, killing`)
       child.kill('SIGKILL')
@@ -42,7 +46,7 @@ function runFile(file) {
       const passed = m ? Number(m[1]) : 0
       const total = m ? Number(m[2]) : 0
       const failed = code === 0 ? total - passed : Math.max(1, total - passed)
-      resolve({ file, passed, failed, ms: Date.now() - started })
+      resolve({ file, passed, failed, ms: Date.now() - started, out, err, code })
     })
   })
 }
@@ -72,5 +76,19 @@ console.log(
     .map((r) => `${relative(root, r.file)} ${r.ms}ms`)
     .join(', ')
 )
+// Failures are repeated at the very end (on stdout), so a log that keeps only
+// its tail still says which file and which assertion failed, and why.
+for (const r of slow.filter((x) => x.failed)) {
+  const lines = r.out.split('\n')
+  const notOk = []
+  lines.forEach((line, i) => {
+    if (/^\s*not ok/.test(line)) notOk.push(...lines.slice(i, i + 12))
+  })
+  console.log(`# FAILED: ${relative(root, r.file)} (exit ${r.code})`)
+  for (const line of notOk.slice(0, 80)) console.log(`#   ${line}`)
+  const errTail = r.err.trim().split('\n').slice(-20)
+  if (errTail[0]) for (const line of errTail) console.log(`#   stderr: ${line}`)
+  if (notOk.length === 0) for (const line of lines.slice(-20)) console.log(`#   ${line}`)
+}
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)
