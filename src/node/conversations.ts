@@ -4,6 +4,7 @@ import c from 'compact-encoding'
 import type Corestore from 'corestore'
 import Protomux from 'protomux'
 import { z } from 'zod'
+import type { SignedRevocation as AccountRevocation } from '../../cluster/certificate.js'
 import type { Cluster } from '../../cluster/cluster.js'
 import {
   Conversation,
@@ -14,6 +15,8 @@ import {
   newConversationKey,
   openConversationKey,
   sealConversationKey,
+  type SignedCert,
+  type SignedRevocation,
   type WriterRequest,
   WriterRequestSchema
 } from '../../conversations/index.js'
@@ -48,6 +51,17 @@ const JoinSchema = z
     request: WriterRequestSchema
   })
   .strict()
+
+/** Where this device's copy of a conversation log stands (shown with the conversation, for diagnosis). */
+export interface LogState {
+  /** The view's final (indexed) length and its length: the outcome is final once it lies below the first. */
+  viewSignedLength: number
+  viewLength: number
+  writable: boolean
+  indexer: boolean
+  /** Peers replicating this device's writer core. */
+  peers: number
+}
 
 export interface StartInput {
   pattern: string
@@ -91,6 +105,7 @@ export class ConversationManager extends Resource {
   readonly #records = new Map<string, ConversationRecord>()
   readonly #peers = new Set<Peer>()
   #heartbeatTimer: NodeJS.Timeout | null = null
+  #deviceSync: Promise<void> = Promise.resolve()
 
   constructor(components: ConversationManagerComponents) {
     super()
@@ -103,6 +118,7 @@ export class ConversationManager extends Resource {
       await this.#openRecord(r)
     }
     this.#scheduleHeartbeats()
+    this.syncOwnDevices()
   }
 
   /** Random intervals: devices of one conversation do not all append in the same instant. */
@@ -259,14 +275,85 @@ export class ConversationManager extends Resource {
   async show(
     id: string,
     page: { offset?: number; limit?: number }
-  ): Promise<ConversationSummary & { viewHash: string }> {
+  ): Promise<ConversationSummary & { viewHash: string; log: LogState }> {
     const conv = this.get(id)
     const summary = await conv.show(page)
-    return { ...summary, viewHash: hex(await conv.viewHash()) }
+    const core = conv.base.view.core
+    const log: LogState = {
+      viewSignedLength: core.signedLength,
+      viewLength: core.length,
+      writable: conv.writable,
+      indexer: conv.base.isIndexer,
+      peers: conv.base.autobase.local.peers?.length ?? 0
+    }
+    return { ...summary, viewHash: hex(await conv.viewHash()), log }
   }
 
   async post(id: string, kind: string, body: Record<string, unknown>) {
     return this.get(id).post(kind, body)
+  }
+
+  // --- own devices: certified after a conversation started, or revoked ---
+
+  /**
+   * Brings every conversation this device writes to in step with the
+   * account's devices: a device certified after the conversation started is
+   * added with its certificate and the conversation key sealed to it
+   * (`conv/device`), then offered the conversation. Called when the
+   * cluster's membership changes; runs one pass at a time. Another own
+   * device may add the same device first: the second entry is then refused
+   * locally (CONV_DEVICE_EXISTS) or skipped identically everywhere.
+   */
+  syncOwnDevices(): Promise<void> {
+    this.#deviceSync = this.#deviceSync
+      .then(() => this.#syncOwnDevices())
+      .catch((err: Error) => this.#c.log.warn('syncing own devices into conversations failed', { err }))
+    return this.#deviceSync
+  }
+
+  async #syncOwnDevices(): Promise<void> {
+    if (this.closing || this.#open.size === 0) return
+    const accountId = this.#c.identity.identity.accountId
+    const certs = await this.#c.cluster.certificates()
+    for (const [id, conv] of this.#open) {
+      if (this.closing) return
+      if (!conv.writable) continue
+      let known: Set<string>
+      try {
+        const s = await conv.show({ limit: 0 })
+        const own = s.members.find((m) => m.accountId === accountId)
+        if (!own) continue
+        known = new Set(own.devices.map((d) => d.deviceId))
+      } catch {
+        continue // no manifest yet
+      }
+      let added = false
+      for (const signed of certs) {
+        if (known.has(signed.cert.deviceId)) continue
+        try {
+          await conv.addDevice(signed as unknown as SignedCert)
+          added = true
+          this.#c.log.info('added an own device to a conversation', { id, device: signed.cert.deviceId })
+        } catch (err) {
+          this.#c.log.debug('own device not added to a conversation', { id, err: err as Error })
+        }
+      }
+      const record = this.#records.get(id)
+      if (added && record) for (const p of this.#peers) void this.#offerTo(p, record)
+    }
+  }
+
+  /** Relays an own device's root-signed revocation into every conversation this device writes to. */
+  async relayRevocation(revocation: AccountRevocation): Promise<void> {
+    const accountId = this.#c.identity.identity.accountId
+    for (const [id, conv] of this.#open) {
+      if (!conv.writable) continue
+      try {
+        await conv.revokeDevice(accountId, revocation as unknown as SignedRevocation)
+      } catch (err) {
+        this.#c.log.debug('revocation not relayed to a conversation', { id, err: err as Error })
+      }
+    }
   }
 
   // --- network: offers to member devices, writer requests back ---

@@ -44,6 +44,9 @@ export interface NodeOptions {
 }
 
 const DEFAULT_INVITE_TTL_MS = 10 * 60 * 1000
+/** How often the node checks its directly dialled devices, and how long before it dials an unreachable one afresh. */
+const DIAL_CHECK_MS = 5_000
+const REDIAL_MS = 20_000
 
 interface PeerSeen {
   address: string | null
@@ -75,6 +78,9 @@ export class ConclaveNode extends Resource implements NodeApi {
   #topic: Buffer = Buffer.alloc(0)
   #swarmFlushed = false
   #friendTopics = new Set<string>()
+  /** Devices dialled directly by key (own devices, friends' devices): signing key hex → last (re)dial. */
+  readonly #dialled = new Map<string, number>()
+  #dialTimer: NodeJS.Timeout | null = null
   #cardSignature = ''
   #cardText = ''
   #swarmError: string | null = null
@@ -190,6 +196,9 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.#joinFriendTopics()
     await this.#refreshCard()
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
+    void this.#dialKnownDevices()
+    this.#dialTimer = setInterval(() => void this.#dialKnownDevices(), DIAL_CHECK_MS)
+    this.#dialTimer.unref()
     discovery.flushed().then(
       () => {
         this.#swarmFlushed = true
@@ -261,8 +270,49 @@ export class ConclaveNode extends Resource implements NodeApi {
     this.#cardText = writeCardFile(this.home, signCard(this.identity, certs, [], this.now()))
   }
 
+  /**
+   * Besides the topics, the node dials every device it knows by its key
+   * (`joinPeer`: the DHT finds a device by the key it listens on): own
+   * devices from the cluster view, friends' devices from their cards. A
+   * topic lookup only finds the devices that had announced when it ran,
+   * so two devices restarting together can miss each other for as long as
+   * the next lookup; a direct dial does not depend on that. A device that
+   * stays unreachable is dialled afresh every REDIAL_MS (hyperswarm itself
+   * backs off to ten minutes); revoked devices are no longer dialled.
+   */
+  async #dialKnownDevices(): Promise<void> {
+    const swarm = this.swarm
+    if (!swarm || this.closing) return
+    try {
+      const self = hex(this.signingKeyPair.publicKey)
+      const want = new Set<string>()
+      for (const d of await this.cluster.devices()) if (!d.revoked) want.add(d.signingKey)
+      for (const f of await this.cluster.friends()) for (const d of f.devices) want.add(d.signingKey)
+      want.delete(self)
+      if (this.closing) return
+      for (const key of this.#dialled.keys()) {
+        if (want.has(key)) continue
+        swarm.leavePeer(unhex(key))
+        this.#dialled.delete(key)
+      }
+      const connected = new Set<string>()
+      for (const conn of swarm.connections) if (conn.remotePublicKey) connected.add(hex(conn.remotePublicKey))
+      const now = Date.now()
+      for (const key of want) {
+        const last = this.#dialled.get(key)
+        if (last !== undefined && (connected.has(key) || now - last < REDIAL_MS)) continue
+        if (last !== undefined) swarm.leavePeer(unhex(key))
+        swarm.joinPeer(unhex(key))
+        this.#dialled.set(key, now)
+      }
+    } catch (err) {
+      if (!this.closing) this.log.debug('dialling known devices failed', { err: err as Error })
+    }
+  }
+
   #onMembersChanged(): void {
     if (!this.swarm) return
+    void this.#dialKnownDevices()
     for (const conn of this.swarm.connections) {
       const pk = conn.remotePublicKey
       if (pk && !this.isAllowedPeer(pk)) {
@@ -282,6 +332,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     void this.#refreshCard().catch((err: Error) =>
       this.log.warn('refreshing the contact card failed', { err })
     )
+    void this.conversations?.syncOwnDevices()
   }
 
   #onConnection(conn: Hyperswarm.Connection): void {
@@ -306,6 +357,7 @@ export class ConclaveNode extends Resource implements NodeApi {
   }
 
   async #closeAll(): Promise<void> {
+    if (this.#dialTimer) clearInterval(this.#dialTimer)
     for (const inv of this.#invites) await inv.close().catch(() => {})
     this.#invites.clear()
     if (this.conversations) await this.conversations.close().catch(() => {})
@@ -528,15 +580,16 @@ export class ConclaveNode extends Resource implements NodeApi {
       )
     }
     const root = deriveRoot(seed)
-    await this.cluster.revoke(
-      issueRevocation(root.signing, {
-        type: 'device-revoke',
-        v: 1,
-        accountId: this.identity.identity.accountId,
-        deviceId: d.deviceId,
-        revokedAt: this.now()
-      })
-    )
+    const revocation = issueRevocation(root.signing, {
+      type: 'device-revoke',
+      v: 1,
+      accountId: this.identity.identity.accountId,
+      deviceId: d.deviceId,
+      revokedAt: this.now()
+    })
+    await this.cluster.revoke(revocation)
+    // conversations carry their own copy of the account's devices: the revoked one stops writing there too
+    await this.conversations?.relayRevocation(revocation)
     return { deviceId: d.deviceId }
   }
 }
