@@ -29,7 +29,7 @@ test('finality nudge: a single-indexer base is always final, so nothing is nudge
   t.ok(isIndexed(a.base.view, a.base.view.core.length), 'the view is fully signed')
 })
 
-test('finality nudge: one null node per stuck state (an offline indexer)', async (t) => {
+test('finality nudge: a stuck state is nudged, then again after a doubling gap (an offline indexer)', async (t) => {
   const net = await createTestnet(t)
   const encryptionKey = crypto.randomBytes(32)
   const a = await createPeer(t, 'a', { encryptionKey, keyPair: crypto.keyPair(), ackIntervalMs: ACK_MS })
@@ -52,16 +52,18 @@ test('finality nudge: one null node per stuck state (an offline indexer)', async
   const before = a.base.autobase.local.length
   await a.base.append({ type: 'put', key: 'stuck-1', value: 1 })
   const afterFirst = a.base.autobase.local.length
-  await sleep(3500)
+  await sleep(2500)
   t.absent(isIndexed(a.base.view, a.base.view.core.length), 'the tail is still tentative')
   t.is(nudges.count, 1, 'one nudge for the stuck state, not one per window')
   t.is(a.base.autobase.local.length, afterFirst + 1, 'exactly one null node appended')
 
   await a.base.append({ type: 'put', key: 'stuck-2', value: 2 })
   const afterSecond = a.base.autobase.local.length
-  await sleep(3500)
+  await sleep(2500)
   t.is(nudges.count, 2, 'a new stuck state gets one more nudge')
   t.is(a.base.autobase.local.length, afterSecond + 1, 'and one more null node')
   t.is(afterSecond, before + 3, 'two entries and one nudge before that')
+  await sleep(3000)
+  t.is(nudges.count, 3, 'the same stuck state is nudged again once the doubled gap (2 s) passed')
   t.ok(await a.base.view.get('data/stuck-2'), 'entries still apply on the tentative tail')
 })

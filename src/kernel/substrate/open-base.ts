@@ -21,6 +21,8 @@ const UNTIL_POLL_MS = 250
 /** A tentative view tail that has not moved for this many ack intervals (at least 1 s) is nudged. */
 const NUDGE_ACK_INTERVALS = 4
 const NUDGE_MIN_MS = 1000
+/** While the same state stays stuck, nudges repeat with a doubling gap, at most this long. */
+const NUDGE_MAX_MS = 30_000
 const VIEW_NAME = 'view'
 
 export interface SubstrateBaseOptions<T> {
@@ -80,6 +82,8 @@ export class SubstrateBase<T = unknown> extends Resource {
   #tailState = ''
   #tailSince = 0
   #nudged = ''
+  #nudges = 0
+  #lastNudge = 0
   lastError: Error | null = null
 
   constructor(opts: SubstrateBaseOptions<T>) {
@@ -228,8 +232,10 @@ export class SubstrateBase<T = unknown> extends Resource {
    * signedLength stuck at 41 of 46). `base.ack()` declines for the same
    * reasons, so an active indexer whose tail has not moved for `windowMs`
    * appends one null node itself: it changes the heads, never reaches apply
-   * and changes no view. Once per stuck state, so an offline indexer costs
-   * one block, not a stream.
+   * and changes no view. A nudge can come too early (the other indexer had
+   * not yet downloaded everything, so it declined to ack), so while the
+   * same state stays stuck it is repeated with a doubling gap up to
+   * NUDGE_MAX_MS: an offline indexer costs a block every 30 s, not a stream.
    */
   #nudge(windowMs: number): void {
     const base = this.#base
@@ -237,8 +243,16 @@ export class SubstrateBase<T = unknown> extends Resource {
     this.#watchTail()
     const { signedLength, length } = base.view.core
     if (signedLength >= length) return
-    if (Date.now() - this.#tailSince < windowMs || this.#tailState === this.#nudged) return
-    this.#nudged = this.#tailState
+    const now = Date.now()
+    if (now - this.#tailSince < windowMs) return
+    if (this.#tailState !== this.#nudged) {
+      this.#nudged = this.#tailState
+      this.#nudges = 0
+    } else if (now - this.#lastNudge < Math.min(NUDGE_MAX_MS, windowMs * 2 ** this.#nudges)) {
+      return
+    }
+    this.#nudges++
+    this.#lastNudge = now
     this.emit('nudge', { signedLength, length })
     base.append(null).catch(() => {})
   }
