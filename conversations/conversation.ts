@@ -293,6 +293,61 @@ export class Conversation extends Resource {
     return { seq: record?.seq ?? null, writer, length, late: record?.late ?? false }
   }
 
+  /**
+   * Posts several messages as one append (one autobase batch, one apply
+   * call): for messages produced together, such as an import or a burst
+   * from a busy device. Each is checked against the local view as `post`
+   * checks it (the first refusal throws, nothing is appended); messages of
+   * the batch that conflict with each other are left to apply, which skips
+   * them with their code (`skipped` in the result) identically everywhere.
+   */
+  async postBatch(
+    items: ReadonlyArray<{ kind: string; body?: Record<string, unknown> }>
+  ): Promise<Array<PostResult & { skipped: string | null }>> {
+    const entries: ConversationEntry[] = []
+    for (const { kind, body } of items) {
+      const entry = await this.#message(kind, body ?? {})
+      await this.#dryRun(entry)
+      entries.push(entry)
+    }
+    if (entries.length === 0) return []
+    const base = this.base
+    const writer = hex(base.localKey)
+    let last: number
+    try {
+      last = await base.appendBatch(entries)
+    } catch (err) {
+      if (isConclaveError(err, 'SUBSTRATE_NOT_WRITABLE')) {
+        throw ConversationErrors.CONV_NOT_WRITABLE('this device is not a writer here', { cause: err })
+      }
+      throw err
+    }
+    const first = last - entries.length + 1
+    const listed = new Map<number, MessageRecord>()
+    for await (const { value } of this.base.view.createReadStream({
+      ...prefixRange(MSG_PREFIX),
+      reverse: true,
+      limit: entries.length + 64
+    })) {
+      const r = value as MessageRecord
+      if (r.writer === writer && r.length >= first && r.length <= last) listed.set(r.length, r)
+    }
+    const out: Array<PostResult & { skipped: string | null }> = []
+    for (let i = 0; i < entries.length; i++) {
+      const length = first + i
+      const skip = await base.view.get(skipKey(base.localKey, length))
+      const record = listed.get(length)
+      out.push({
+        seq: record?.seq ?? null,
+        writer,
+        length,
+        late: record?.late ?? false,
+        skipped: skip === null ? null : (skip.value as SkipRecord).code
+      })
+    }
+    return out
+  }
+
   /** The local check `post` runs, without appending: throws the code apply would record. */
   async validate(kind: string, body: Record<string, unknown> = {}): Promise<void> {
     await this.#dryRun(await this.#message(kind, body))
