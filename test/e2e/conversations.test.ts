@@ -8,8 +8,9 @@ interface Shown {
   id: string
   viewHash: string
   closed: boolean
-  messages: unknown[]
+  messages: Array<{ kind: string; late: boolean; author: { deviceId: string }; body: { choice?: string } }>
   outcome: null | { state: string; winners: string[] }
+  log: Record<string, unknown>
 }
 
 async function show(n: NodeProcess, id: string): Promise<Shown | null> {
@@ -17,9 +18,21 @@ async function show(n: NodeProcess, id: string): Promise<Shown | null> {
   return r.status === 200 ? r.body : null
 }
 
+/** The conversation once its outcome is final on `n`; otherwise throws saying where it stands (for `eventually`). */
+async function finalOn(n: NodeProcess, id: string): Promise<Shown> {
+  const v = await show(n, id)
+  if (v?.outcome?.state === 'final') return v
+  const peers = (await n.api<{ peers: unknown[] }>('GET', '/api/status')).body.peers.length
+  throw new Error(
+    v === null
+      ? 'not on this node'
+      : `closed ${v.closed}, outcome ${v.outcome?.state ?? 'none'}, log ${JSON.stringify(v.log)}, node peers ${peers}`
+  )
+}
+
 test(
   'two accounts, three devices: vote, lazy consensus by log time, CEL predicate',
-  { timeout: 420_000 },
+  { timeout: 840_000 },
   async (t) => {
     const net = await createTestnet(t, 3)
     const homeA = join(tmpHome(t, 'a'), 'h')
@@ -37,7 +50,7 @@ test(
       0,
       'A2 joined'
     )
-    const a2 = await startNode(t, homeA2, { bootstrap: net.bootstrapFlag })
+    let a2 = await startNode(t, homeA2, { bootstrap: net.bootstrapFlag })
     await eventually(
       'A2 syncs the membership',
       async () => {
@@ -128,14 +141,7 @@ test(
     )
 
     for (const n of [a, x, a2]) {
-      const s = await eventually(
-        `final outcome on ${n.home}`,
-        async () => {
-          const v = await show(n, id)
-          return v?.outcome?.state === 'final' && v
-        },
-        120_000
-      )
+      const s = await eventually(`final outcome on ${n.home}`, () => finalOn(n, id), 120_000)
       t.alike(s.outcome!.winners, ['yes'], 'winner yes')
       t.ok(s.closed, 'closed')
     }
@@ -215,5 +221,89 @@ test(
     await eventually('X votes', async () => (await x.cli(['vote', celId, 'in'])).code === 0, 90_000, 1000)
     await eventually('the predicate closes it on A', async () => (await show(a, celId))?.closed, 60_000)
     t.pass('a CEL predicate decided the conversation')
+
+    // a message posted while its device was away, after the conversation closed, is late on every node
+    const lateConv = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'vote',
+      '--topic',
+      'First answer wins',
+      '--expr',
+      'voted >= 1',
+      '--option',
+      'in',
+      '--option',
+      'out',
+      '--with',
+      x0.accountId,
+      '--json'
+    ])
+    t.is(lateConv.code, 0, lateConv.stderr)
+    const lateId = JSON.parse(lateConv.stdout).id
+    await eventually(
+      'A2 is a writer there',
+      async () => (await a2.cli(['ack', lateId])).code === 0,
+      90_000,
+      1000
+    )
+    const a2Device = (await a2.api<{ deviceId: string }>('GET', '/api/status')).body.deviceId
+    // A2 goes away: restarted on a DHT of its own, it reaches no other device
+    const away = await createTestnet(t, 2)
+    await a2.stop()
+    a2 = await startNode(t, homeA2, { bootstrap: away.bootstrapFlag })
+    t.is((await a.cli(['vote', lateId, 'in'])).code, 0, 'A answers: the predicate closes it')
+    for (const n of [a, x]) {
+      await eventually(`closed and final on ${n.home}`, () => finalOn(n, lateId), 120_000)
+    }
+    const offline = await a2.cli(['vote', lateId, 'out'])
+    t.is(offline.code, 0, 'A2, away, still sees it open and votes')
+    await a2.stop()
+    a2 = await startNode(t, homeA2, { bootstrap: net.bootstrapFlag })
+    await eventually(
+      "A2's ballot is merged, late, on A, X and A2 with the same view",
+      async () => {
+        const all = await Promise.all([a, x, a2].map((n) => show(n, lateId)))
+        return all.every(
+          (v) =>
+            v !== null &&
+            v.viewHash === all[0]!.viewHash &&
+            v.messages.some((m) => m.author.deviceId === a2Device && m.kind === 'ballot')
+        )
+          ? all
+          : false
+      },
+      150_000
+    ).then((all) => {
+      for (const v of all) {
+        const ballot = v!.messages.find((m) => m.author.deviceId === a2Device && m.kind === 'ballot')!
+        t.ok(ballot.late, 'the late ballot is marked late')
+        t.alike(v!.outcome!.winners, ['in'], 'and changes nothing')
+      }
+    })
+
+    // a device certified after the conversations started is added to them by its own account and
+    // offered them: it reads the outcome and holds the same view
+    const invite3 = JSON.parse((await a.cli(['invite', '--json'])).stdout).invite
+    const homeA3 = join(tmpHome(t, 'a3'), 'h')
+    t.is(
+      (await conclave(['--home', homeA3, 'join', invite3, '--bootstrap', net.bootstrapFlag])).code,
+      0,
+      'A3 joined'
+    )
+    const a3 = await startNode(t, homeA3, { bootstrap: net.bootstrapFlag })
+    const seenOnA3 = await eventually(
+      'A3 learns the first vote and its final outcome',
+      () => finalOn(a3, id),
+      150_000
+    )
+    t.alike(seenOnA3.outcome!.winners, ['yes'], 'A3 shows the outcome')
+    await eventually(
+      'A3 holds the same view as A',
+      async () => (await show(a3, id))?.viewHash === (await show(a, id))?.viewHash,
+      60_000
+    )
+    t.pass('the new device holds the same view')
   }
 )
