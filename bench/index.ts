@@ -1,12 +1,14 @@
 // npm run bench [-- --quick]: every benchmark, one JSON object on stdout.
 import { run as consensus } from './consensus.js'
+import { run as conversation } from './conversation.js'
 import { run as node } from './node.js'
 
 const quick = process.argv.includes('--quick')
 const out: Record<string, unknown> = {}
 for (const [name, fn] of [
   ['consensus', consensus],
-  ['node', node]
+  ['node', node],
+  ['conversation', conversation]
 ] as const) {
   process.stderr.write(`bench: ${name}…\n`)
   try {
