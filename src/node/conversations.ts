@@ -33,6 +33,8 @@ export const CONVERSATIONS_FILE = 'conversations.json'
 const PROTOCOL = 'conclave/conversations/v1'
 /** While a deadline is pending, each writable device heartbeats about this often, so log time advances. */
 const HEARTBEAT_MS = 5000
+/** How often pending offers (member devices connected but not yet writers) are repeated. */
+const OFFER_REPEAT_MS = 10_000
 
 const RecordSchema = z
   .object({ id: z.string(), baseKey: hexSchema(32), key: hexSchema(32), nonce: hexSchema(32).nullable() })
@@ -105,6 +107,7 @@ export class ConversationManager extends Resource {
   readonly #records = new Map<string, ConversationRecord>()
   readonly #peers = new Set<Peer>()
   #heartbeatTimer: NodeJS.Timeout | null = null
+  #offerTimer: NodeJS.Timeout | null = null
   #deviceSync: Promise<void> = Promise.resolve()
 
   constructor(components: ConversationManagerComponents) {
@@ -119,6 +122,20 @@ export class ConversationManager extends Resource {
     }
     this.#scheduleHeartbeats()
     this.syncOwnDevices()
+    this.#offerTimer = setInterval(() => this.#offerAll(), OFFER_REPEAT_MS)
+    this.#offerTimer.unref()
+  }
+
+  /**
+   * Offers every conversation again to every connected member device that
+   * is not yet a writer there. An offer can be dropped: the recipient
+   * ignores one from a device it does not know yet (a new device whose
+   * cluster view is still syncing), or the connection drops before its
+   * writer request is appended. Devices that became writers get no offer.
+   */
+  #offerAll(): void {
+    if (this.closing) return
+    for (const p of this.#peers) for (const r of this.#records.values()) void this.#offerTo(p, r)
   }
 
   /** Random intervals: devices of one conversation do not all append in the same instant. */
@@ -146,6 +163,7 @@ export class ConversationManager extends Resource {
 
   protected override async _close(): Promise<void> {
     if (this.#heartbeatTimer) clearTimeout(this.#heartbeatTimer)
+    if (this.#offerTimer) clearInterval(this.#offerTimer)
     for (const conv of this.#open.values()) await conv.close().catch(() => {})
     this.#open.clear()
   }
@@ -404,6 +422,15 @@ export class ConversationManager extends Resource {
   }
 
   async #offerTo(peer: Peer, r: ConversationRecord): Promise<void> {
+    try {
+      await this.#offer(peer, r)
+    } catch (err) {
+      // no manifest here yet, or the conversation closed meanwhile: the next round offers again
+      this.#c.log.debug('conversation not offered', { id: r.id, err: err as Error })
+    }
+  }
+
+  async #offer(peer: Peer, r: ConversationRecord): Promise<void> {
     const conv = this.#open.get(r.id)
     if (!conv) return
     const device = await this.#friendDevice(peer.publicKey)
