@@ -56,7 +56,7 @@ test(
       async () => {
         return (await a2.api<{ devices: unknown[] }>('GET', '/api/status')).body.devices.length === 2
       },
-      60_000
+      120_000
     )
 
     // friends by exchanging cards (A's card names both of its devices)
@@ -248,6 +248,7 @@ test(
       90_000,
       1000
     )
+    await eventually('X learns it', async () => (await show(x, lateId)) !== null, 90_000)
     const a2Device = (await a2.api<{ deviceId: string }>('GET', '/api/status')).body.deviceId
     // A2 goes away: restarted on a DHT of its own, it reaches no other device
     const away = await createTestnet(t, 2)
