@@ -61,8 +61,21 @@ if (files.length === 0) {
 let passed = 0
 let failed = 0
 const slow = []
+// Multi-process end-to-end files depend on a real DHT between processes on one
+// loaded machine, where connection set-up times vary widely. A failed e2e file is
+// run once more; it counts as passed only if that second run passes, and it is
+// named at the end either way (docs/testing.md).
+const RETRY_ONCE = /^e2e\//
+const flaky = []
 for (const f of files) {
-  const r = await runFile(f)
+  let r = await runFile(f)
+  if (r.failed && RETRY_ONCE.test(relative(root, f))) {
+    const reason = (/Error: [^\n]*/.exec(r.err) ?? /not ok [^\n]*/.exec(r.out) ?? ['(no message)'])[0]
+    console.log(`# RETRY: ${relative(root, f)} failed (${reason}); running it once more`)
+    const again = await runFile(f)
+    flaky.push({ file: relative(root, f), reason, passedOnRetry: !again.failed })
+    r = again
+  }
   passed += r.passed
   failed += r.failed
   slow.push(r)
@@ -89,6 +102,11 @@ for (const r of slow.filter((x) => x.failed)) {
   const errTail = r.err.trim().split('\n').slice(-20)
   if (errTail[0]) for (const line of errTail) console.log(`#   stderr: ${line}`)
   if (notOk.length === 0) for (const line of lines.slice(-20)) console.log(`#   ${line}`)
+}
+for (const x of flaky) {
+  console.log(
+    `# flaky: ${x.file} failed once (${x.reason}); ${x.passedOnRetry ? 'passed' : 'failed'} on retry`
+  )
 }
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)
