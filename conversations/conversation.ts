@@ -110,6 +110,9 @@ export interface PostResult {
   late: boolean
 }
 
+/** A `postBatch` result: as `post`, plus the code apply recorded if it skipped the message. */
+export type PostBatchResult = PostResult & { skipped: string | null }
+
 export interface ShowOptions {
   /** First message sequence number (default 0). */
   offset?: number
@@ -286,11 +289,9 @@ export class Conversation extends Resource {
    * Apply, on the log's order, has the last word: a skip is thrown with its code.
    */
   async post(kind: string, body: Record<string, unknown> = {}): Promise<PostResult> {
-    const entry = await this.#message(kind, body)
-    const { writer, length } = await this.#append(entry)
-    if (kind === HEARTBEAT_KIND) return { seq: null, writer, length, late: false }
-    const record = await this.#findMessage(writer, length)
-    return { seq: record?.seq ?? null, writer, length, late: record?.late ?? false }
+    const [{ skipped, ...result }] = (await this.postBatch([{ kind, body }])) as [PostBatchResult]
+    if (skipped !== null) throw skipError(skipped)
+    return result
   }
 
   /**
@@ -303,7 +304,7 @@ export class Conversation extends Resource {
    */
   async postBatch(
     items: ReadonlyArray<{ kind: string; body?: Record<string, unknown> }>
-  ): Promise<Array<PostResult & { skipped: string | null }>> {
+  ): Promise<PostBatchResult[]> {
     const entries: ConversationEntry[] = []
     for (const { kind, body } of items) {
       const entry = await this.#message(kind, body ?? {})
@@ -311,38 +312,17 @@ export class Conversation extends Resource {
       entries.push(entry)
     }
     if (entries.length === 0) return []
-    const base = this.base
-    const writer = hex(base.localKey)
-    let last: number
-    try {
-      last = await base.appendBatch(entries)
-    } catch (err) {
-      if (isConclaveError(err, 'SUBSTRATE_NOT_WRITABLE')) {
-        throw ConversationErrors.CONV_NOT_WRITABLE('this device is not a writer here', { cause: err })
-      }
-      throw err
-    }
-    const first = last - entries.length + 1
-    const listed = new Map<number, MessageRecord>()
-    for await (const { value } of this.base.view.createReadStream({
-      ...prefixRange(MSG_PREFIX),
-      reverse: true,
-      limit: entries.length + 64
-    })) {
-      const r = value as MessageRecord
-      if (r.writer === writer && r.length >= first && r.length <= last) listed.set(r.length, r)
-    }
-    const out: Array<PostResult & { skipped: string | null }> = []
+    const { writer, first } = await this.#appendChecked(entries)
+    const listed = await this.#listedSince(writer, first, entries.length)
+    const out: PostBatchResult[] = []
     for (let i = 0; i < entries.length; i++) {
-      const length = first + i
-      const skip = await base.view.get(skipKey(base.localKey, length))
-      const record = listed.get(length)
+      const record = listed.get(first + i)
       out.push({
         seq: record?.seq ?? null,
         writer,
-        length,
+        length: first + i,
         late: record?.late ?? false,
-        skipped: skip === null ? null : (skip.value as SkipRecord).code
+        skipped: await this.#skipCode(first + i)
       })
     }
     return out
@@ -559,25 +539,32 @@ export class Conversation extends Resource {
    * order has the last word, so a skip is thrown with its code.
    */
   async #append(entry: ConversationEntry): Promise<{ writer: string; length: number }> {
+    await this.#dryRun(entry)
+    const { writer, first } = await this.#appendChecked([entry])
+    const code = await this.#skipCode(first)
+    if (code !== null) throw skipError(code)
+    return { writer, length: first }
+  }
+
+  /** Appends already checked entries as one batch; returns this device's writer (hex) and the first entry's length. */
+  async #appendChecked(entries: ConversationEntry[]): Promise<{ writer: string; first: number }> {
     const base = this.base
     if (!base.writable) throw ConversationErrors.CONV_NOT_WRITABLE('this device is not (yet) a writer here')
-    const writer = base.localKey
-    await this.#dryRun(entry)
-    let length: number
     try {
-      length = await base.append(entry)
+      const last = await base.appendBatch(entries)
+      return { writer: hex(base.localKey), first: last - entries.length + 1 }
     } catch (err) {
       if (isConclaveError(err, 'SUBSTRATE_NOT_WRITABLE')) {
         throw ConversationErrors.CONV_NOT_WRITABLE('this device is not a writer here', { cause: err })
       }
       throw err
     }
-    const skipped = await base.view.get(skipKey(writer, length))
-    if (skipped !== null) {
-      const { code } = skipped.value as SkipRecord
-      throw new ConclaveError(code, `the conversation log skipped this entry (${code})`)
-    }
-    return { writer: hex(writer), length }
+  }
+
+  /** The code apply recorded for this device's entry at `length`, or null if it applied. */
+  async #skipCode(length: number): Promise<string | null> {
+    const node = await this.base.view.get(skipKey(this.base.localKey, length))
+    return node === null ? null : (node.value as SkipRecord).code
   }
 
   async #dryRun(entry: ConversationEntry): Promise<void> {
@@ -585,16 +572,21 @@ export class Conversation extends Resource {
     await this.#apply.run(dryRunContext(base.localKey, base.autobase.local.length + 1, base.view), entry)
   }
 
-  /** The listed message this device appended as (writer, length): at the tip right after the append. */
-  async #findMessage(writer: string, length: number): Promise<MessageRecord | null> {
+  /** The listed messages this device appended at lengths first…first+count-1: at the tip right after the append. */
+  async #listedSince(writer: string, first: number, count: number): Promise<Map<number, MessageRecord>> {
+    const listed = new Map<number, MessageRecord>()
     for await (const { value } of this.base.view.createReadStream({
       ...prefixRange(MSG_PREFIX),
       reverse: true,
-      limit: 64
+      limit: count + 64
     })) {
       const r = value as MessageRecord
-      if (r.writer === writer && r.length === length) return r
+      if (r.writer === writer && r.length >= first && r.length < first + count) listed.set(r.length, r)
     }
-    return null
+    return listed
   }
+}
+
+function skipError(code: string): ConclaveError {
+  return new ConclaveError(code, `the conversation log skipped this entry (${code})`)
 }
