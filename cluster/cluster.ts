@@ -201,6 +201,13 @@ export class Cluster extends Resource {
    * Admits a root-signed certificate through the firewall before the view
    * holds it (see ClusterInit.trusted); throws CLUSTER_CERT_INVALID.
    */
+  /** SYNC: the signing keys (hex) of the account's certified, unrevoked devices and of friends' devices, from the view cache. */
+  knownSigningKeys(): string[] {
+    const keys = [...this.#friendKeys.keys()]
+    for (const [key, record] of this.#bySigningKey) if (!record.revoked) keys.push(key)
+    return keys
+  }
+
   /** The friend account a signing key belongs to (SYNC, for the firewall), or null. */
   friendBySigningKey(publicKey: Uint8Array): { accountId: string; deviceId: string } | null {
     return this.#friendKeys.get(hex(publicKey)) ?? null

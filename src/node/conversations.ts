@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import c from 'compact-encoding'
 import type Corestore from 'corestore'
@@ -23,10 +23,12 @@ import {
 import { ed25519KeyPairFromSeed } from '../kernel/crypto/ed25519.js'
 import { labelledHash, randomBytes } from '../kernel/crypto/hash.js'
 import { hex, hexSchema, unhex } from '../kernel/encoding.js'
-import type { LoadedIdentity } from '../kernel/identity/home-store.js'
+import { type LoadedIdentity, writeFileAtomic } from '../kernel/identity/home-store.js'
 import { Resource } from '../kernel/lifecycle.js'
 import type { Logger } from '../kernel/log.js'
 import { coreKeyFor } from '../kernel/substrate/index.js'
+import { NodeErrors } from './errors.js'
+import type { StartConversationInput } from './node-api.js'
 
 /** HOME/conversations.json (0600): the conversations this device takes part in and their keys. */
 export const CONVERSATIONS_FILE = 'conversations.json'
@@ -63,17 +65,6 @@ export interface LogState {
   indexer: boolean
   /** Peers replicating this device's writer core. */
   peers: number
-}
-
-export interface StartInput {
-  pattern: string
-  topic: string
-  method?: string
-  params?: Record<string, unknown>
-  expr?: string
-  with?: string[]
-  options?: string[]
-  deadline?: number
 }
 
 export interface ConversationManagerComponents {
@@ -135,7 +126,7 @@ export class ConversationManager extends Resource {
    */
   #offerAll(): void {
     if (this.closing) return
-    for (const p of this.#peers) for (const r of this.#records.values()) void this.#offerTo(p, r)
+    void this.#offer([...this.#records.values()], [...this.#peers])
   }
 
   /** Random intervals: devices of one conversation do not all append in the same instant. */
@@ -168,20 +159,32 @@ export class ConversationManager extends Resource {
     this.#open.clear()
   }
 
+  /**
+   * The file holds the only copy of this device's conversation keys: a
+   * missing file is an empty list, an unreadable or malformed one stops the
+   * node (NODE_FILE_INVALID) and is left as it is, never overwritten.
+   */
   #readFile(): ConversationRecord[] {
+    const file = join(this.#c.home, CONVERSATIONS_FILE)
+    let text: string
     try {
-      return FileSchema.parse(JSON.parse(readFileSync(join(this.#c.home, CONVERSATIONS_FILE), 'utf8')))
-        .conversations
-    } catch {
-      return []
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw NodeErrors.NODE_FILE_INVALID(`${file} cannot be read`, { cause: err })
+    }
+    try {
+      return FileSchema.parse(JSON.parse(text)).conversations
+    } catch (err) {
+      throw NodeErrors.NODE_FILE_INVALID(`${file} is not a valid conversations file; it was left as it is`, {
+        cause: err
+      })
     }
   }
 
   #writeFile(): void {
     const body = { v: 1, conversations: [...this.#records.values()] }
-    writeFileSync(join(this.#c.home, CONVERSATIONS_FILE), `${JSON.stringify(body, null, 2)}\n`, {
-      mode: 0o600
-    })
+    writeFileAtomic(join(this.#c.home, CONVERSATIONS_FILE), `${JSON.stringify(body, null, 2)}\n`, 0o600)
   }
 
   /** Per-conversation writer: never the cluster writer (same key, same core), and new per writer epoch. */
@@ -239,7 +242,7 @@ export class ConversationManager extends Resource {
     return members
   }
 
-  async start(input: StartInput): Promise<{ id: string }> {
+  async start(input: StartConversationInput): Promise<{ id: string }> {
     const nonce = randomBytes(32)
     const writer = this.#writerKeyPair(nonce)
     const baseKey = coreKeyFor(writer.publicKey)
@@ -270,7 +273,7 @@ export class ConversationManager extends Resource {
     }
     this.#records.set(id, record)
     this.#writeFile()
-    for (const p of this.#peers) void this.#offerTo(p, record)
+    void this.#offer([record], [...this.#peers])
     return { id }
   }
 
@@ -357,7 +360,7 @@ export class ConversationManager extends Resource {
         }
       }
       const record = this.#records.get(id)
-      if (added && record) for (const p of this.#peers) void this.#offerTo(p, record)
+      if (added && record) await this.#offer([record], [...this.#peers])
     }
   }
 
@@ -386,7 +389,7 @@ export class ConversationManager extends Resource {
       protocol: PROTOCOL,
       onopen: () => {
         this.#peers.add(peer)
-        for (const r of this.#records.values()) void this.#offerTo(peer, r)
+        void this.#offer([...this.#records.values()], [peer])
       },
       onclose: () => {
         this.#peers.delete(peer)
@@ -404,16 +407,10 @@ export class ConversationManager extends Resource {
     channel.open()
   }
 
-  /** Which device (own or friend) a connection's key belongs to. */
-  #deviceOf(publicKey: string): { deviceId: string; xwingKey: string } | null {
+  /** The own or friend's device a connection's key belongs to, or null. */
+  async #friendDevice(publicKey: string): Promise<{ deviceId: string; xwingKey: string } | null> {
     const own = this.#c.cluster.deviceBySigningKey(unhex(publicKey))
     if (own && !own.revoked) return { deviceId: own.deviceId, xwingKey: own.xwingKey }
-    return null
-  }
-
-  async #friendDevice(publicKey: string): Promise<{ deviceId: string; xwingKey: string } | null> {
-    const own = this.#deviceOf(publicKey)
-    if (own) return own
     const f = this.#c.cluster.friendBySigningKey(unhex(publicKey))
     if (!f) return null
     const rec = (await this.#c.cluster.friends()).find((x) => x.accountId === f.accountId)
@@ -421,29 +418,47 @@ export class ConversationManager extends Resource {
     return d ? { deviceId: d.deviceId, xwingKey: d.xwingKey } : null
   }
 
-  async #offerTo(peer: Peer, r: ConversationRecord): Promise<void> {
+  /**
+   * Offers each conversation to those of `peers` whose device the
+   * conversation names and which is not yet a writer there: the base key
+   * and the conversation key sealed to that device. Each peer's device is
+   * looked up once and each conversation read once, whatever the counts.
+   */
+  async #offer(records: ConversationRecord[], peers: Peer[]): Promise<void> {
     try {
-      await this.#offer(peer, r)
+      const targets: Array<{ peer: Peer; device: { deviceId: string; xwingKey: string } }> = []
+      for (const peer of peers) {
+        const device = await this.#friendDevice(peer.publicKey)
+        if (device) targets.push({ peer, device })
+      }
+      if (targets.length === 0) return
+      for (const r of records) {
+        const conv = this.#open.get(r.id)
+        if (!conv || this.closing) continue
+        let pending: Set<string>
+        try {
+          const s = await conv.show({ limit: 0 })
+          pending = new Set(
+            s.members.flatMap((m) => m.devices.filter((d) => !d.writer).map((d) => d.deviceId))
+          )
+        } catch (err) {
+          // no manifest here yet: the next round offers it
+          this.#c.log.debug('conversation not offered', { id: r.id, err: err as Error })
+          continue
+        }
+        for (const { peer, device } of targets) {
+          if (!pending.has(device.deviceId)) continue
+          const sealedKey = sealConversationKey(unhex(r.key), {
+            conversationId: r.id,
+            deviceId: device.deviceId,
+            xwingKey: device.xwingKey
+          })
+          peer.message.send({ type: 'offer', v: 1, baseKey: r.baseKey, sealedKey })
+        }
+      }
     } catch (err) {
-      // no manifest here yet, or the conversation closed meanwhile: the next round offers again
-      this.#c.log.debug('conversation not offered', { id: r.id, err: err as Error })
+      if (!this.closing) this.#c.log.debug('offering conversations failed', { err: err as Error })
     }
-  }
-
-  async #offer(peer: Peer, r: ConversationRecord): Promise<void> {
-    const conv = this.#open.get(r.id)
-    if (!conv) return
-    const device = await this.#friendDevice(peer.publicKey)
-    if (!device) return
-    const s = await conv.show({ limit: 0 })
-    const member = s.members.some((m) => m.devices.some((d) => d.deviceId === device.deviceId && !d.writer))
-    if (!member) return
-    const sealedKey = sealConversationKey(unhex(r.key), {
-      conversationId: r.id,
-      deviceId: device.deviceId,
-      xwingKey: device.xwingKey
-    })
-    peer.message.send({ type: 'offer', v: 1, baseKey: r.baseKey, sealedKey })
   }
 
   async #onMessage(peer: Peer, m: unknown): Promise<void> {

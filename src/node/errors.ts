@@ -13,6 +13,10 @@ export const NodeErrors = defineCodes({
     status: 502,
     doc: 'Thrown when the local API answers with something that is not a Conclave response.'
   },
+  NODE_FILE_INVALID: {
+    status: 500,
+    doc: 'Thrown at start when a file the node keeps in its home (conversations.json) cannot be read or is malformed; the file is left as it is.'
+  },
   NODE_STORE_FAILED: {
     status: 500,
     doc: 'Thrown when the on-disk store cannot be opened; the path and cause are included.'

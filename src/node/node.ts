@@ -22,7 +22,7 @@ import { Replicator, swarmFirewall } from '../kernel/substrate/index.js'
 import { NodeErrors } from './errors.js'
 import type { JoinPackage } from './join-package.js'
 import { clusterTopic, signCard, writeCardFile } from './card.js'
-import { ConversationManager, type StartInput } from './conversations.js'
+import { ConversationManager } from './conversations.js'
 import { acquireLock } from './lock.js'
 import type {
   CoreStatus,
@@ -32,6 +32,7 @@ import type {
   InviteResult,
   NodeApi,
   PeerStatus,
+  StartConversationInput,
   StatusReport
 } from './node-api.js'
 import { readTrusted } from './trusted.js'
@@ -196,8 +197,8 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.#joinFriendTopics()
     await this.#refreshCard()
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
-    void this.#dialKnownDevices()
-    this.#dialTimer = setInterval(() => void this.#dialKnownDevices(), DIAL_CHECK_MS)
+    this.#dialKnownDevices()
+    this.#dialTimer = setInterval(() => this.#dialKnownDevices(), DIAL_CHECK_MS)
     this.#dialTimer.unref()
     discovery.flushed().then(
       () => {
@@ -280,16 +281,12 @@ export class ConclaveNode extends Resource implements NodeApi {
    * stays unreachable is dialled afresh every REDIAL_MS (hyperswarm itself
    * backs off to ten minutes); revoked devices are no longer dialled.
    */
-  async #dialKnownDevices(): Promise<void> {
+  #dialKnownDevices(): void {
     const swarm = this.swarm
     if (!swarm || this.closing) return
     try {
-      const self = hex(this.signingKeyPair.publicKey)
-      const want = new Set<string>()
-      for (const d of await this.cluster.devices()) if (!d.revoked) want.add(d.signingKey)
-      for (const f of await this.cluster.friends()) for (const d of f.devices) want.add(d.signingKey)
-      want.delete(self)
-      if (this.closing) return
+      const want = new Set(this.cluster.knownSigningKeys())
+      want.delete(hex(this.signingKeyPair.publicKey))
       for (const key of this.#dialled.keys()) {
         if (want.has(key)) continue
         swarm.leavePeer(unhex(key))
@@ -312,7 +309,7 @@ export class ConclaveNode extends Resource implements NodeApi {
 
   #onMembersChanged(): void {
     if (!this.swarm) return
-    void this.#dialKnownDevices()
+    this.#dialKnownDevices()
     for (const conn of this.swarm.connections) {
       const pk = conn.remotePublicKey
       if (pk && !this.isAllowedPeer(pk)) {
@@ -553,7 +550,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     return (await this.cluster.friends()).map(friendSummary)
   }
 
-  startConversation(input: StartInput): Promise<{ id: string }> {
+  startConversation(input: StartConversationInput): Promise<{ id: string }> {
     return this.conversations.start(input)
   }
 

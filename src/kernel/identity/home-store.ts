@@ -122,7 +122,8 @@ export function hasIdentity(home: string): boolean {
   return existsSync(join(home, IDENTITY_FILE)) || existsSync(join(home, SECRETS_FILE))
 }
 
-function writeAtomic(file: string, text: string, mode: number): void {
+/** Writes `text` to a temporary file, syncs it, and renames it over `file`: a crash leaves the old or the new file, never half of one. */
+export function writeFileAtomic(file: string, text: string, mode: number): void {
   const tmp = `${file}.tmp-${process.pid}`
   writeFileSync(tmp, text, { mode })
   chmodSync(tmp, mode)
@@ -138,12 +139,12 @@ function writeAtomic(file: string, text: string, mode: number): void {
 /** Writes secrets first (0600) and identity last, so a crash leaves a home that `hasIdentity` reports and `loadIdentity` explains. */
 export function writeIdentity(home: string, identity: IdentityFile, secrets: SecretsFile): void {
   mkdirSync(home, { recursive: true, mode: 0o700 })
-  writeAtomic(
+  writeFileAtomic(
     join(home, SECRETS_FILE),
     `${JSON.stringify(SecretsFileSchema.parse(secrets), null, 2)}\n`,
     0o600
   )
-  writeAtomic(
+  writeFileAtomic(
     join(home, IDENTITY_FILE),
     `${JSON.stringify(IdentityFileSchema.parse(identity), null, 2)}\n`,
     0o644
@@ -152,7 +153,7 @@ export function writeIdentity(home: string, identity: IdentityFile, secrets: Sec
 
 /** Rewrites only identity.json (e.g. a settled epoch). */
 export function updateIdentity(home: string, identity: IdentityFile): void {
-  writeAtomic(
+  writeFileAtomic(
     join(home, IDENTITY_FILE),
     `${JSON.stringify(IdentityFileSchema.parse(identity), null, 2)}\n`,
     0o644
@@ -160,7 +161,7 @@ export function updateIdentity(home: string, identity: IdentityFile): void {
 }
 
 export function updateSecrets(home: string, secrets: SecretsFile): void {
-  writeAtomic(
+  writeFileAtomic(
     join(home, SECRETS_FILE),
     `${JSON.stringify(SecretsFileSchema.parse(secrets), null, 2)}\n`,
     0o600
