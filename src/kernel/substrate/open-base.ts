@@ -51,8 +51,9 @@ export interface SubstrateBaseOptions<T> {
   /**
    * Works around an autobase 7.28.1 finality stall (default true): when this
    * node is an active indexer and the view's tentative tail has not moved for
-   * 4 ack intervals (at least 1 s), append one null (ack) node, at most once
-   * per stuck `(signedLength, length)` state. See docs/decisions/0002.
+   * 4 ack intervals (at least 1 s), append one null (ack) node; while the
+   * same `(signedLength, length)` state stays stuck, again after a doubling
+   * gap of at most 30 s. See docs/decisions/0002.
    */
   finalityNudge?: boolean
   codec?: EntryCodec<T>
