@@ -3,20 +3,7 @@ import test from 'brittle'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { eventually, type NodeProcess, startNode } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-interface Shown {
-  id: string
-  viewHash: string
-  closed: boolean
-  messages: Array<{ kind: string; late: boolean; author: { deviceId: string }; body: { choice?: string } }>
-  outcome: null | { state: string; winners: string[] }
-  log: Record<string, unknown>
-}
-
-async function show(n: NodeProcess, id: string): Promise<Shown | null> {
-  const r = await n.api<Shown>('GET', `/api/conversations/${id}`)
-  return r.status === 200 ? r.body : null
-}
+import { type Shown, show, startConvo } from '../helpers/convo.js'
 
 /** The conversation once its outcome is final on `n`; otherwise throws saying where it stands (for `eventually`). */
 async function finalOn(n: NodeProcess, id: string): Promise<Shown> {
@@ -98,25 +85,23 @@ test(
     t.ok(badExpr.stderr.startsWith('CONSENSUS_PREDICATE_INVALID:'), badExpr.stderr.trim())
 
     // a vote with majority
-    const started = await a.cli([
-      'convo',
-      'start',
-      '--pattern',
-      'vote',
-      '--topic',
-      'Lunch at noon?',
-      '--method',
-      'majority',
-      '--option',
-      'yes',
-      '--option',
-      'no',
-      '--with',
-      x0.accountId,
-      '--json'
-    ])
-    t.is(started.code, 0, started.stderr)
-    const { id } = JSON.parse(started.stdout)
+    const id = await startConvo(
+      t,
+      a,
+      [
+        '--pattern',
+        'vote',
+        '--topic',
+        'Lunch at noon?',
+        '--method',
+        'majority',
+        '--option',
+        'yes',
+        '--option',
+        'no'
+      ],
+      x0.accountId
+    )
     t.ok(id.startsWith('cnv_'))
     for (const n of [x, a2]) {
       const listed = await eventually(
@@ -161,23 +146,21 @@ test(
     t.ok(human.stdout.includes('outcome (final): yes'), human.stdout)
 
     // lazy consensus: no objection by the deadline, which passes by log time (heartbeats)
-    const lazy = await a.cli([
-      'convo',
-      'start',
-      '--pattern',
-      'discussion',
-      '--topic',
-      'Adopt the new schedule unless someone objects',
-      '--method',
-      'lazy-consensus',
-      '--deadline',
-      '8s',
-      '--with',
-      x0.accountId,
-      '--json'
-    ])
-    t.is(lazy.code, 0, lazy.stderr)
-    const lazyId = JSON.parse(lazy.stdout).id
+    const lazyId = await startConvo(
+      t,
+      a,
+      [
+        '--pattern',
+        'discussion',
+        '--topic',
+        'Adopt the new schedule unless someone objects',
+        '--method',
+        'lazy-consensus',
+        '--deadline',
+        '8s'
+      ],
+      x0.accountId
+    )
     await eventually(
       'X posts in the discussion',
       async () => (await x.cli(['convo', 'post', lazyId, 'fine by me'])).code === 0,
@@ -197,25 +180,23 @@ test(
     }
 
     // a CEL predicate decides: every member voted
-    const cel = await a.cli([
-      'convo',
-      'start',
-      '--pattern',
-      'vote',
-      '--topic',
-      'Everyone in?',
-      '--expr',
-      'voted == members',
-      '--option',
-      'in',
-      '--option',
-      'out',
-      '--with',
-      x0.accountId,
-      '--json'
-    ])
-    t.is(cel.code, 0, cel.stderr)
-    const celId = JSON.parse(cel.stdout).id
+    const celId = await startConvo(
+      t,
+      a,
+      [
+        '--pattern',
+        'vote',
+        '--topic',
+        'Everyone in?',
+        '--expr',
+        'voted == members',
+        '--option',
+        'in',
+        '--option',
+        'out'
+      ],
+      x0.accountId
+    )
     t.is((await a.cli(['vote', celId, 'out'])).code, 0)
     t.absent((await show(a, celId))?.closed, 'one of two members voted: not yet')
     await eventually('X votes', async () => (await x.cli(['vote', celId, 'in'])).code === 0, 90_000, 1000)
@@ -223,25 +204,23 @@ test(
     t.pass('a CEL predicate decided the conversation')
 
     // a message posted while its device was away, after the conversation closed, is late on every node
-    const lateConv = await a.cli([
-      'convo',
-      'start',
-      '--pattern',
-      'vote',
-      '--topic',
-      'First answer wins',
-      '--expr',
-      'voted >= 1',
-      '--option',
-      'in',
-      '--option',
-      'out',
-      '--with',
-      x0.accountId,
-      '--json'
-    ])
-    t.is(lateConv.code, 0, lateConv.stderr)
-    const lateId = JSON.parse(lateConv.stdout).id
+    const lateId = await startConvo(
+      t,
+      a,
+      [
+        '--pattern',
+        'vote',
+        '--topic',
+        'First answer wins',
+        '--expr',
+        'voted >= 1',
+        '--option',
+        'in',
+        '--option',
+        'out'
+      ],
+      x0.accountId
+    )
     await eventually(
       'A2 is a writer there',
       async () => (await a2.cli(['ack', lateId])).code === 0,

@@ -1,22 +1,9 @@
 import { join } from 'node:path'
 import test from 'brittle'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { eventually, type NodeProcess, startNode } from '../helpers/node-process.js'
+import { eventually, startNode } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-interface Shown {
-  closed: boolean
-  phase: string
-  viewHash: string
-  messages: Array<{ kind: string; late?: boolean }>
-  tally: Record<string, unknown>
-  outcome: null | ({ state: string; winners: string[] } & Record<string, unknown>)
-}
-
-async function show(n: NodeProcess, id: string): Promise<Shown | null> {
-  const r = await n.api<Shown>('GET', `/api/conversations/${id}`)
-  return r.status === 200 ? r.body : null
-}
+import { show, startConvo } from '../helpers/convo.js'
 
 test(
   'debate phases, announcement acks, and ballots cast while apart merge alike',
@@ -35,9 +22,7 @@ test(
     t.is((await x.cli(['friend', 'add', cardA])).code, 0)
 
     const start = async (args: string[]) => {
-      const r = await a.cli(['convo', 'start', ...args, '--with', x0.accountId, '--json'])
-      t.is(r.code, 0, r.stderr)
-      const id = JSON.parse(r.stdout).id as string
+      const id = await startConvo(t, a, args, x0.accountId)
       await eventually('X is a writer', async () => (await show(x, id)) !== null, 90_000)
       return id
     }
