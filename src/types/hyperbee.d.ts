@@ -40,6 +40,8 @@ declare module 'hyperbee' {
         value: V,
         opts?: {
           cas?: (prev: Entry<K, V> | null, next: Entry<K, V>) => boolean
+          /** Per call: e.g. 'binary' to store bytes already encoded. */
+          valueEncoding?: Codec<V>
         }
       ): Promise<void>
       del(key: K, opts?: { cas?: (prev: Entry<K, V>) => boolean }): Promise<void>

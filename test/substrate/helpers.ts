@@ -24,6 +24,9 @@ export type Msg =
   | { type: 'boom' }
   | { type: 'partial'; key: string }
   | { type: 'add-then-throw'; key: string }
+  | { type: 'copy'; from: string; to: string }
+  | { type: 'del'; key: string }
+  | { type: 'count'; prefix: string; to: string }
 
 export const apply: ApplyHandler<Msg> = async ({ value, writer }, view, host) => {
   switch (value.type) {
@@ -50,6 +53,27 @@ export const apply: ApplyHandler<Msg> = async ({ value, writer }, view, host) =>
     case 'partial':
       await view.put(`data/${value.key}`, { value: 'must not survive' })
       throw new ConclaveError('TEST_HOSTILE', 'hostile entry after a partial write')
+    case 'copy': {
+      // reads what earlier entries (of this apply call too) left in the view
+      const got = await view.get(`data/${value.from}`)
+      const v = got ? (got.value as { value: unknown }).value : null
+      await view.put(`data/${value.to}`, { value: v, by: writer.toString('hex') })
+      return
+    }
+    case 'del':
+      await view.del(`data/${value.key}`)
+      return
+    case 'count': {
+      // a range read over the view as earlier entries left it
+      const keys: string[] = []
+      for await (const { key } of view.createReadStream({
+        gte: `data/${value.prefix}`,
+        lt: `data/${value.prefix}\uffff`
+      }))
+        keys.push(key)
+      await view.put(`count/${value.to}`, keys)
+      return
+    }
     case 'add-then-throw':
       host.addWriter(Buffer.from(value.key, 'hex'), { indexer: true })
       throw new ConclaveError('TEST_HOSTILE', 'hostile entry after an add')

@@ -12,8 +12,18 @@ export type SkipCode = keyof Pick<
 
 /** The hyperbee view every substrate base keeps: utf-8 keys, JSON values. */
 export type View = Hyperbee<string, unknown>
-/** What an apply handler writes through: buffered, kept only if the handler succeeds. */
-export type ViewBatch = Hyperbee.Batch<string, unknown>
+/**
+ * What an apply handler reads and writes through: the view as the entries
+ * before it in this apply call left it, plus the handler's own writes, which
+ * are kept only if the handler succeeds. Values are JSON.
+ */
+export interface ViewBatch {
+  get(key: string): Promise<{ key: string; value: unknown } | null>
+  put(key: string, value: unknown): Promise<void>
+  del(key: string): Promise<void>
+  /** Entries with gte ≤ key < lt, in key order. */
+  createReadStream(range: { gte: string; lt: string }): AsyncIterable<{ key: string; value: unknown }>
+}
 
 /** Keys starting with NUL belong to the substrate; handlers must not write them. */
 export const RESERVED_KEY_PREFIX = '\u0000'
@@ -80,12 +90,14 @@ type HostOp = { op: 'add'; key: Buffer; indexer: boolean } | { op: 'remove'; key
 class Refused extends Error {}
 
 /**
- * Wraps a per-entry handler into an autobase `apply`. Each entry runs against
- * its own hyperbee batch: on success the batch is flushed and the queued
- * membership changes run; on any throw the batch is dropped and a skip record
- * `{ code, writer, length }` is written instead. The record holds a code, not
- * the message, because messages (engine TypeErrors, zod texts) can differ
- * between versions and would fork the view hash.
+ * Wraps a per-entry handler into an autobase `apply`. Each entry writes into
+ * an overlay of its own; on success its writes join the call's writes (see
+ * CallWrites) and its queued membership changes run; on any throw the
+ * overlay is dropped and a skip record `{ code, writer, length }` is written
+ * instead. The call's writes reach the view in one hyperbee batch at the end.
+ * The record holds a code, not the message, because messages (engine
+ * TypeErrors, zod texts) can differ between versions and would fork the
+ * view hash.
  */
 export function safeApply<T>(
   handler: ApplyHandler<T>,
@@ -93,59 +105,173 @@ export function safeApply<T>(
   onSkip?: (record: SkipRecord, err: unknown) => void
 ): (nodes: Autobase.ApplyNode[], view: View, host: Autobase.ApplyHost) => Promise<void> {
   return async (nodes, view, host) => {
-    for (const node of nodes) {
-      if (node.value === null) continue
-      const writer = node.from.key
-      const ops: HostOp[] = []
-      const membership: MembershipHost = {
-        addWriter(key, opts = {}) {
-          if (!isKey(key)) throw new Refused('writer key must have 32 bytes')
-          ops.push({
-            op: 'add',
-            key: Buffer.from(key),
-            indexer: opts.indexer === true
-          })
-        },
-        removeWriter(key) {
-          if (!isKey(key)) throw new Refused('writer key must have 32 bytes')
-          ops.push({ op: 'remove', key: Buffer.from(key) })
-        },
-        removable(key) {
-          return isKey(key) && host.removeable(Buffer.from(key))
+    const shared = new CallWrites(view.batch())
+    try {
+      for (const node of nodes) {
+        if (node.value === null) continue
+        const writer = node.from.key
+        const ops: HostOp[] = []
+        const membership: MembershipHost = {
+          addWriter(key, opts = {}) {
+            if (!isKey(key)) throw new Refused('writer key must have 32 bytes')
+            ops.push({
+              op: 'add',
+              key: Buffer.from(key),
+              indexer: opts.indexer === true
+            })
+          },
+          removeWriter(key) {
+            if (!isKey(key)) throw new Refused('writer key must have 32 bytes')
+            ops.push({ op: 'remove', key: Buffer.from(key) })
+          },
+          removable(key) {
+            return isKey(key) && host.removeable(Buffer.from(key))
+          }
         }
-      }
-      const batch = view.batch()
-      let failure: unknown = null
-      try {
-        const value = decode(codec, node.value)
-        await handler({ value, writer, length: node.length }, batch, membership)
-        // refusing before any op runs keeps a refused entry free of partial membership changes
-        for (const o of ops) {
-          if (o.op === 'remove' && !host.removeable(o.key))
-            throw new Refused('cannot remove the last indexer')
+        const entry = new EntryWrites(shared)
+        let failure: unknown = null
+        try {
+          const value = decode(codec, node.value)
+          await handler({ value, writer, length: node.length }, entry, membership)
+          // refusing before any op runs keeps a refused entry free of partial membership changes
+          for (const o of ops) {
+            if (o.op === 'remove' && !host.removeable(o.key))
+              throw new Refused('cannot remove the last indexer')
+          }
+        } catch (err) {
+          failure = err ?? new Error('apply threw a nullish value')
         }
-      } catch (err) {
-        failure = err ?? new Error('apply threw a nullish value')
-      }
-      if (failure === null) {
-        for (const o of ops) {
-          if (o.op === 'add') await host.addWriter(o.key, { indexer: o.indexer })
-          else await host.removeWriter(o.key)
+        if (failure === null) {
+          for (const o of ops) {
+            if (o.op === 'add') await host.addWriter(o.key, { indexer: o.indexer })
+            else await host.removeWriter(o.key)
+          }
+          entry.commit()
+          continue
         }
-        await batch.flush()
-        continue
+        const record: SkipRecord = {
+          v: 1,
+          code: codeOf(failure),
+          writer: writer.toString('hex'),
+          length: node.length
+        }
+        shared.set(skipKey(writer, node.length), JSON.stringify(record))
+        onSkip?.(record, failure)
       }
-      await batch.close()
-      const record: SkipRecord = {
-        v: 1,
-        code: codeOf(failure),
-        writer: writer.toString('hex'),
-        length: node.length
-      }
-      await view.put(skipKey(writer, node.length), record)
-      onSkip?.(record, failure)
+      await shared.flush()
+    } finally {
+      await shared.bee.close()
     }
   }
+}
+
+const BINARY = { valueEncoding: 'binary' } as const
+
+/**
+ * The writes of one apply call. Autobase calls apply once per writer batch
+ * (the entries of one append), and the call boundaries are therefore the
+ * same on every node. Entries' writes collect here, a key keeping its first
+ * position and its last value, and reach the hyperbee batch once, in that
+ * order, at the end of the call: a record rewritten by every entry (a state,
+ * a tally) costs one block per call instead of one per entry, and every node
+ * still writes the same blocks.
+ */
+class CallWrites {
+  readonly bee: Hyperbee.Batch<string, unknown>
+  /** Written by this call's applied entries: JSON text, null for deleted. */
+  readonly #pending = new Map<string, string | null>()
+  /** Read from the view as it was before the call. */
+  readonly #reads = new Map<string, string | null>()
+
+  constructor(bee: Hyperbee.Batch<string, unknown>) {
+    this.bee = bee
+  }
+
+  async get(key: string): Promise<string | null> {
+    const pending = this.#pending.get(key)
+    if (pending !== undefined) return pending
+    const read = this.#reads.get(key)
+    if (read !== undefined) return read
+    const node = await this.bee.get(key, BINARY)
+    const text = node === null ? null : (node.value as Buffer).toString()
+    this.#reads.set(key, text)
+    return text
+  }
+
+  set(key: string, text: string | null): void {
+    this.#pending.set(key, text)
+  }
+
+  /** Keys this call wrote in [gte, lt), with their text. */
+  writtenIn(gte: string, lt: string): Array<[string, string | null]> {
+    return [...this.#pending].filter(([k]) => k >= gte && k < lt)
+  }
+
+  async flush(): Promise<void> {
+    for (const [key, text] of this.#pending) {
+      if (text === null) await this.bee.del(key)
+      else await this.bee.put(key, Buffer.from(text), BINARY)
+    }
+    await this.bee.flush()
+  }
+}
+
+/**
+ * One entry's view of the call: its own writes in an overlay (JSON text, so
+ * a handler mutating an object after `put` or `get` changes nothing stored),
+ * read through to the call's writes, then to the view.
+ */
+class EntryWrites implements ViewBatch {
+  readonly #shared: CallWrites
+  readonly #overlay = new Map<string, string | null>()
+
+  constructor(shared: CallWrites) {
+    this.#shared = shared
+  }
+
+  async get(key: string): Promise<{ key: string; value: unknown } | null> {
+    const own = this.#overlay.get(key)
+    const text = own !== undefined ? own : await this.#shared.get(key)
+    return text === null ? null : { key, value: JSON.parse(text) as unknown }
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    const text = JSON.stringify(value)
+    if (text === undefined) throw new TypeError('a view value must be JSON')
+    this.#overlay.set(key, text)
+  }
+
+  async del(key: string): Promise<void> {
+    this.#overlay.set(key, null)
+  }
+
+  async *createReadStream(range: { gte: string; lt: string }): AsyncIterable<{ key: string; value: unknown }> {
+    const changed = new Map(this.#shared.writtenIn(range.gte, range.lt))
+    for (const [k, t] of this.#overlay) if (k >= range.gte && k < range.lt) changed.set(k, t)
+    const keys = [...changed.keys()].sort(compareKeys)
+    const own = function* (key: string): Iterable<{ key: string; value: unknown }> {
+      const text = changed.get(key)
+      if (typeof text === 'string') yield { key, value: JSON.parse(text) as unknown }
+    }
+    let i = 0
+    for await (const node of this.#shared.bee.createReadStream(range)) {
+      const key = node.key as string
+      while (i < keys.length && compareKeys(keys[i]!, key) < 0) yield* own(keys[i++]!)
+      if (i < keys.length && keys[i] === key) yield* own(keys[i++]!)
+      else yield { key, value: node.value }
+    }
+    while (i < keys.length) yield* own(keys[i++]!)
+  }
+
+  /** Hands this entry's writes to the call. */
+  commit(): void {
+    for (const [key, text] of this.#overlay) this.#shared.set(key, text)
+  }
+}
+
+/** Hyperbee's key order: the keys' UTF-8 bytes. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b))
 }
 
 class Undecodable extends Error {}
