@@ -69,6 +69,12 @@ export interface ApplyContext {
   readonly host: MembershipHost
   /** True for the local check before an append: nothing is fed to the tally. */
   readonly dryRun: boolean
+  /**
+   * True in the dry run of a message this device built and signed a moment
+   * ago: its signature is not verified again (the certified-key check
+   * still runs). Apply always verifies.
+   */
+  readonly ownEntry: boolean
   get<T>(key: string): Promise<T | null>
   put(key: string, value: unknown): Promise<void>
   range<T>(gte: string, lt: string): AsyncIterable<T>
@@ -85,6 +91,7 @@ export function batchContext(
     length,
     host,
     dryRun: false,
+    ownEntry: false,
     async get<T>(key: string) {
       const node = await batch.get(key)
       return node === null ? null : (node.value as T)
@@ -96,18 +103,37 @@ export function batchContext(
   }
 }
 
+/** View reads shared by the dry runs of one batch (JSON text, null for absent), so all see one state of the view. */
+export type ReadCache = Map<string, string | null>
+
+export interface DryRunOptions {
+  reads?: ReadCache
+  ownEntry?: boolean
+}
+
 /** Never touches the log or the writer set: reads the view, keeps writes in memory. */
-export function dryRunContext(writer: Buffer, length: number, view: View): ApplyContext {
+export function dryRunContext(
+  writer: Buffer,
+  length: number,
+  view: View,
+  { reads = new Map(), ownEntry = false }: DryRunOptions = {}
+): ApplyContext {
   const overlay = new Map<string, unknown>()
   return {
     writer,
     length,
     host: { addWriter() {}, removeWriter() {}, removable: () => true },
     dryRun: true,
+    ownEntry,
     async get<T>(key: string) {
       if (overlay.has(key)) return overlay.get(key) as T
-      const node = await view.get(key)
-      return node === null ? null : (node.value as T)
+      let text = reads.get(key)
+      if (text === undefined) {
+        const node = await view.get(key)
+        text = node === null ? null : JSON.stringify(node.value)
+        reads.set(key, text)
+      }
+      return text === null ? null : (JSON.parse(text) as T)
     },
     async put(key, value) {
       overlay.set(key, value)
@@ -270,6 +296,7 @@ export class ConversationApply {
     }
     const { sig, ...unsigned } = entry
     if (
+      !ctx.ownEntry &&
       !verifyValue(SIGN_CONTEXT.message, messageSigned(rules.manifest.id, unsigned), sig, device.signingKey)
     ) {
       throw ConversationErrors.CONV_BAD_SIGNATURE('the message signature does not verify')

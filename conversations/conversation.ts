@@ -16,7 +16,7 @@ import {
   type SubstrateBase,
   skipKey
 } from '../src/kernel/substrate/index.js'
-import { ConversationApply, dryRunContext } from './apply.js'
+import { ConversationApply, type DryRunOptions, dryRunContext, type ReadCache } from './apply.js'
 import { checkCertificate, type SignedCert, type SignedRevocation } from './certificates.js'
 import {
   type ConversationEntry,
@@ -306,14 +306,17 @@ export class Conversation extends Resource {
     items: ReadonlyArray<{ kind: string; body?: Record<string, unknown> }>
   ): Promise<PostBatchResult[]> {
     const entries: ConversationEntry[] = []
+    // one state of the view for every check of the batch
+    const reads: ReadCache = new Map()
     for (const { kind, body } of items) {
-      const entry = await this.#message(kind, body ?? {})
-      await this.#dryRun(entry)
+      const entry = await this.#message(kind, body ?? {}, reads)
+      await this.#dryRun(entry, { reads, ownEntry: true })
       entries.push(entry)
     }
     if (entries.length === 0) return []
     const { writer, first } = await this.#appendChecked(entries)
     const listed = await this.#listedSince(writer, first, entries.length)
+    const skipped = await this.#skipCodes(first, entries.length)
     const out: PostBatchResult[] = []
     for (let i = 0; i < entries.length; i++) {
       const record = listed.get(first + i)
@@ -322,7 +325,7 @@ export class Conversation extends Resource {
         writer,
         length: first + i,
         late: record?.late ?? false,
-        skipped: await this.#skipCode(first + i)
+        skipped: skipped.get(first + i) ?? null
       })
     }
     return out
@@ -333,9 +336,14 @@ export class Conversation extends Resource {
     await this.#dryRun(await this.#message(kind, body))
   }
 
-  async #message(kind: string, body: Record<string, unknown>): Promise<ConversationEntry> {
+  async #message(
+    kind: string,
+    body: Record<string, unknown>,
+    reads?: ReadCache
+  ): Promise<ConversationEntry> {
     await this.#opened()
-    const state = await this.#state()
+    const cached = reads?.get(STATE_KEY)
+    const state = typeof cached === 'string' ? (JSON.parse(cached) as StateRecord) : await this.#state()
     if (!this.writable) throw ConversationErrors.CONV_NOT_WRITABLE('this device is not (yet) a writer here')
     const { accountId, deviceId, signingKeyPair } = this.#opts.device
     const unsigned: Omit<MessageEntry, 'sig'> = {
@@ -567,9 +575,23 @@ export class Conversation extends Resource {
     return node === null ? null : (node.value as SkipRecord).code
   }
 
-  async #dryRun(entry: ConversationEntry): Promise<void> {
+  async #dryRun(entry: ConversationEntry, opts?: DryRunOptions): Promise<void> {
     const base = this.base
-    await this.#apply.run(dryRunContext(base.localKey, base.autobase.local.length + 1, base.view), entry)
+    await this.#apply.run(dryRunContext(base.localKey, base.autobase.local.length + 1, base.view, opts), entry)
+  }
+
+  /** The codes apply recorded for this device's entries at lengths first…first+count-1 that it skipped. */
+  async #skipCodes(first: number, count: number): Promise<Map<number, string>> {
+    const out = new Map<number, string>()
+    const { localKey, view } = this.base
+    for await (const { value } of view.createReadStream({
+      gte: skipKey(localKey, first),
+      lt: skipKey(localKey, first + count)
+    })) {
+      const r = value as SkipRecord
+      out.set(r.length, r.code)
+    }
+    return out
   }
 
   /** The listed messages this device appended at lengths first…first+count-1: at the tip right after the append. */
