@@ -336,11 +336,7 @@ export class Conversation extends Resource {
     await this.#dryRun(await this.#message(kind, body))
   }
 
-  async #message(
-    kind: string,
-    body: Record<string, unknown>,
-    reads?: ReadCache
-  ): Promise<ConversationEntry> {
+  async #message(kind: string, body: Record<string, unknown>, reads?: ReadCache): Promise<ConversationEntry> {
     await this.#opened()
     const cached = reads?.get(STATE_KEY)
     const state = typeof cached === 'string' ? (JSON.parse(cached) as StateRecord) : await this.#state()
@@ -577,7 +573,10 @@ export class Conversation extends Resource {
 
   async #dryRun(entry: ConversationEntry, opts?: DryRunOptions): Promise<void> {
     const base = this.base
-    await this.#apply.run(dryRunContext(base.localKey, base.autobase.local.length + 1, base.view, opts), entry)
+    await this.#apply.run(
+      dryRunContext(base.localKey, base.autobase.local.length + 1, base.view, opts),
+      entry
+    )
   }
 
   /** The codes apply recorded for this device's entries at lengths first…first+count-1 that it skipped. */

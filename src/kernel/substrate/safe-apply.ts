@@ -245,7 +245,10 @@ class EntryWrites implements ViewBatch {
     this.#overlay.set(key, null)
   }
 
-  async *createReadStream(range: { gte: string; lt: string }): AsyncIterable<{ key: string; value: unknown }> {
+  async *createReadStream(range: {
+    gte: string
+    lt: string
+  }): AsyncIterable<{ key: string; value: unknown }> {
     const changed = new Map(this.#shared.writtenIn(range.gte, range.lt))
     for (const [k, t] of this.#overlay) if (k >= range.gte && k < range.lt) changed.set(k, t)
     const keys = [...changed.keys()].sort(compareKeys)
