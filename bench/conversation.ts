@@ -15,7 +15,7 @@ import type { ManifestInput } from '../conversations/index.js'
 import { randomBytes } from '../src/kernel/crypto/hash.js'
 import { hex } from '../src/kernel/encoding.js'
 import { account } from '../test/conversations/helpers.js'
-import { type BenchFigure, figure, percentile, sleep, tempDir } from './common.js'
+import { type BenchFigure, figure, percentile, round, sleep, tempDir } from './common.js'
 
 const PEER = join(process.cwd(), 'dist', 'bench', 'conv-peer.js')
 
@@ -99,8 +99,16 @@ async function trio(mode: 'conv' | 'bare', root: string, bootstrap: string): Pro
   }
 }
 
-async function latency(t: Trio, tag: string, rounds: number, gapMs: number): Promise<number[]> {
+interface Latency {
+  /** post on A → listed on C, sorted */
+  total: number[]
+  /** post on A → its append returned (signing, checks, local append), sorted */
+  local: number[]
+}
+
+async function latency(t: Trio, tag: string, rounds: number, gapMs: number): Promise<Latency> {
   const out: number[] = []
+  const local: number[] = []
   // warm up: the connections and the first blocks
   const warm = Array.from({ length: 5 }, (_, i) => `${tag}-warm-${i}`)
   await t.a.call('post', { texts: warm })
@@ -108,12 +116,14 @@ async function latency(t: Trio, tag: string, rounds: number, gapMs: number): Pro
   for (let i = 0; i < rounds; i++) {
     const text = `${tag}-${i}`
     const seenOnC = t.c.call<number[]>('seen', { texts: [text] })
-    const { started } = await t.a.call<{ started: number }>('post', { texts: [text] })
+    const { started, ended } = await t.a.call<{ started: number; ended: number }>('post', { texts: [text] })
     const [at] = await seenOnC
     out.push(at! - started)
+    local.push(ended - started)
     await sleep(gapMs)
   }
-  return out.sort((x, y) => x - y)
+  const sort = (xs: number[]) => xs.sort((x, y) => x - y)
+  return { total: sort(out), local: sort(local) }
 }
 
 async function throughput(t: Trio, tag: string, perWriter: number, batch: number): Promise<number> {
@@ -130,7 +140,14 @@ async function throughput(t: Trio, tag: string, perWriter: number, batch: number
   return (3 * perWriter) / ((at - started) / 1000)
 }
 
-export async function run({ quick }: { quick: boolean }): Promise<Record<string, BenchFigure>> {
+export async function run({
+  quick,
+  only
+}: {
+  quick: boolean
+  /** P1 alone (no throughput run): for iterating on latency */
+  only?: 'P1'
+}): Promise<Record<string, BenchFigure>> {
   const net = await createTestnet(3, { host: '127.0.0.1' })
   const bootstrap = net.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
   const tmp = tempDir('conversation')
@@ -138,12 +155,12 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
   const perWriter = quick ? 2000 : 10_000
   const batch = 100
   try {
-    const results: Record<string, { lat: number[]; rate: number }> = {}
+    const results: Record<string, { lat: Latency; rate: number }> = {}
     for (const mode of ['bare', 'conv'] as const) {
       const t = await trio(mode, tmp.dir, bootstrap)
       try {
         const lat = await latency(t, `${mode}-p1`, rounds, 20)
-        const rate = await throughput(t, `${mode}-p2`, perWriter, batch)
+        const rate = only === 'P1' ? Number.NaN : await throughput(t, `${mode}-p2`, perWriter, batch)
         results[mode] = { lat, rate }
       } finally {
         await t.close()
@@ -151,11 +168,11 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     }
     const ours = results.conv!
     const bare = results.bare!
-    const p50 = percentile(ours.lat, 50)
-    const p99 = percentile(ours.lat, 99)
-    const bareP50 = percentile(bare.lat, 50)
-    const bareP99 = percentile(bare.lat, 99)
-    return {
+    const p50 = percentile(ours.lat.total, 50)
+    const p99 = percentile(ours.lat.total, 99)
+    const bareP50 = percentile(bare.lat.total, 50)
+    const bareP99 = percentile(bare.lat.total, 99)
+    const p1 = {
       P1: figure(p50, 'ms post on A → in C’s view, p50', 15, bareP50, {
         what: 'three processes on loopback; a discussion post on A (signed, checked, appended) until C lists it; baseline: a bare encrypted autobase with a hyperbee view doing the same',
         p99: Math.round(p99 * 1000) / 1000,
@@ -164,8 +181,14 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
         p99Baseline: Math.round(bareP99 * 1000) / 1000,
         p99Ratio: Math.round((p99 / bareP99) * 100) / 100,
         ratioGoal: 1.3,
+        localP50: round(percentile(ours.lat.local, 50)),
+        localP50Baseline: round(percentile(bare.lat.local, 50)),
         rounds
-      }),
+      })
+    }
+    if (only === 'P1') return p1
+    return {
+      ...p1,
       P2: figure(
         ours.rate,
         'msg/s merged, applied and listed on C',
@@ -187,7 +210,10 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const out = await run({ quick: process.argv.includes('--quick') })
+  const out = await run({
+    quick: process.argv.includes('--quick'),
+    ...(process.argv.includes('--p1') ? { only: 'P1' as const } : {})
+  })
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
   process.exit(0)
 }

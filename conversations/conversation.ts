@@ -602,7 +602,11 @@ export class Conversation extends Resource {
       limit: count + 64
     })) {
       const r = value as MessageRecord
-      if (r.writer === writer && r.length >= first && r.length < first + count) listed.set(r.length, r)
+      if (r.writer !== writer) continue
+      // this writer's records are in its log order: an older one means none of the batch is further back
+      if (r.length < first) break
+      if (r.length < first + count) listed.set(r.length, r)
+      if (listed.size === count) break
     }
     return listed
   }
