@@ -1,8 +1,16 @@
 import { loadConfig } from '../../src/kernel/config.js'
-import { hasIdentity, identityFromSeed, writeIdentity } from '../../src/kernel/identity/home-store.js'
+import { KernelErrors } from '../../src/kernel/errors.js'
+import {
+  hasIdentity,
+  identityFromSeed,
+  loadIdentity,
+  writeIdentity
+} from '../../src/kernel/identity/home-store.js'
+import { createLogger } from '../../src/kernel/log.js'
 import { generateMnemonic, mnemonicToSeed } from '../../src/kernel/identity/mnemonic.js'
 import { type LocalApi, listenLocalApi } from '../../src/http/listen.js'
 import { ConclaveNode } from '../../src/node/node.js'
+import { type RecoveryProgress, recoverDevice } from '../../src/node/recover.js'
 import { type Command, parse, println } from '../cli.js'
 
 export const run: Command = {
@@ -18,15 +26,25 @@ An empty home is initialised first (the 24 words are printed once).
   --bootstrap H:P,…     DHT bootstrap nodes instead of the public ones (tests: a local testnet)
   --role access,relay   this device's roles (default both)
   --socks5 H:P          dial direct connections through a SOCKS5 proxy
-  --no-indexer          do not index (phones and other often-offline devices)`,
+  --no-indexer          do not index (phones and other often-offline devices)
+  --recover-timeout S   on a recovered home: how long to look for the account's
+                        other devices before giving up (default 120)
+
+A home made by "conclave recover" is first recovered: the node finds the account's
+other devices with the seed alone, moves this device to a new writer epoch, and
+downloads the cluster log (progress on stderr) before it starts.`,
   async run(ctx) {
     const { values } = parse(ctx.argv, {
       port: { type: 'string' },
       bootstrap: { type: 'string' },
       role: { type: 'string' },
       socks5: { type: 'string' },
-      'no-indexer': { type: 'boolean' }
+      'no-indexer': { type: 'boolean' },
+      'recover-timeout': { type: 'string' }
     })
+    const recoverTimeout = values['recover-timeout']
+    if (recoverTimeout !== undefined && !/^\d{1,6}$/.test(recoverTimeout))
+      throw KernelErrors.CLI_USAGE('--recover-timeout takes a whole number of seconds')
     const config = loadConfig({
       home: ctx.home,
       env: ctx.env,
@@ -48,6 +66,23 @@ An empty home is initialised first (the 24 words are printed once).
       )
       println(ctx, mnemonic)
       println(ctx)
+    }
+    if (loadIdentity(config.home).identity.recovered) {
+      const log = createLogger(config.logLevel)
+      const bar = progressBar(ctx.stderr)
+      println(ctx, "recovering this device from its seed: looking for the account's other devices…")
+      const r = await recoverDevice({
+        config,
+        log,
+        ...(recoverTimeout !== undefined ? { searchTimeoutMs: Number(recoverTimeout) * 1000 } : {}),
+        onProgress: bar.update
+      })
+      bar.end()
+      println(
+        ctx,
+        `recovered device ${r.device} (${r.deviceId}): writer epoch ${r.previousEpoch} → ${r.epoch}, ` +
+          `${r.cores} cores, ${formatBytes(r.bytes)} downloaded in ${(r.ms / 1000).toFixed(1)} s`
+      )
     }
     const node = new ConclaveNode({ config })
     await node.ready()
@@ -95,5 +130,59 @@ An empty home is initialised first (the 24 words are printed once).
     // a DHT socket or timer left by a dependency must not keep a stopped node alive
     setTimeout(() => process.exit(0), 200)
     return 0
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`
+}
+
+/**
+ * Recovery progress on stderr: a bar redrawn in place on a terminal, a
+ * line per phase change or every two seconds otherwise (logs, tests).
+ */
+function progressBar(out: NodeJS.WritableStream): { update: (p: RecoveryProgress) => void; end: () => void } {
+  const tty = (out as { isTTY?: boolean }).isTTY === true
+  let lastLine = 0
+  let lastPhase = ''
+  let drawn = false
+  let finished = false
+  const complete = (p: RecoveryProgress) =>
+    p.phase === 'downloading' && p.cores.total > 0 && p.cores.done === p.cores.total
+  return {
+    update(p) {
+      const frac =
+        p.phase !== 'downloading'
+          ? 0
+          : p.bytes.total > 0
+            ? Math.min(1, p.bytes.done / p.bytes.total)
+            : p.cores.total > 0
+              ? p.cores.done / p.cores.total
+              : 0
+      const width = 24
+      const filled = Math.round(frac * width)
+      const text =
+        p.phase === 'searching'
+          ? `searching for the cluster… ${p.peers} device(s) connected`
+          : p.phase === 'certifying'
+            ? 'asking a device to append the new writer certificate…'
+            : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(frac * 100)}% ` +
+              `${p.cores.done}/${p.cores.total} cores, ${formatBytes(p.bytes.done)} / ${formatBytes(p.bytes.total)}`
+      const now = Date.now()
+      if (tty) {
+        out.write(`\r\x1b[2K${text}`)
+        drawn = true
+      } else if (p.phase !== lastPhase || now - lastLine >= 2000 || (complete(p) && !finished)) {
+        finished = complete(p)
+        out.write(`recovery: ${text}\n`)
+        lastLine = now
+      }
+      lastPhase = p.phase
+    },
+    end() {
+      if (tty && drawn) out.write('\n')
+    }
   }
 }

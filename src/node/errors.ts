@@ -20,5 +20,21 @@ export const NodeErrors = defineCodes({
   NODE_STORE_FAILED: {
     status: 500,
     doc: 'Thrown when the on-disk store cannot be opened; the path and cause are included.'
+  },
+  NODE_RECOVERY_NO_CLUSTER: {
+    status: 404,
+    doc: 'Thrown by the first run of a recovered home when no device of the account answered in time: the words or the passphrase may be wrong, or no other device is online. Nothing is created; the home stays marked recovered.'
+  },
+  NODE_RECOVERY_NEEDS_ROOT: {
+    status: 409,
+    doc: 'Thrown when a recovered home does not keep the seed (recover --no-keep-root): the new writer epoch needs a root-signed certificate.'
+  },
+  NODE_RECOVERY_REVOKED: {
+    status: 409,
+    doc: 'Thrown when the device being recovered was revoked in the cluster; recover another device index.'
+  },
+  NODE_RECOVERY_FAILED: {
+    status: 503,
+    doc: 'Thrown when recovery found the cluster but could not finish: no device appended the new certificate, or the download stalled; running again resumes.'
   }
 })

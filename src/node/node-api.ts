@@ -47,6 +47,8 @@ export interface StatusReport {
   /** Human-readable things the node is waiting for (no peers yet, DHT unreachable…). */
   waitingFor: string[]
   skipped: number
+  /** The cluster log's view: equal hashes on two devices mean the same membership, friends and records. */
+  clusterView: { length: number; signedLength: number; hash: string }
 }
 
 export interface InviteOptions {

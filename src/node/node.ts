@@ -35,6 +35,7 @@ import type {
   StartConversationInput,
   StatusReport
 } from './node-api.js'
+import { attachRecoveryServer } from './recover.js'
 import { readTrusted } from './trusted.js'
 
 export interface NodeOptions {
@@ -123,6 +124,12 @@ export class ConclaveNode extends Resource implements NodeApi {
   async #openAll(): Promise<void> {
     this.identity = loadIdentity(this.home)
     const { identity, secrets } = this.identity
+    if (identity.recovered) {
+      // the old writer core must never be appended to: recoverDevice settles a new epoch first
+      throw NodeErrors.NODE_RECOVERY_FAILED(
+        'this home was recovered and has not finished: `conclave run` completes the recovery first'
+      )
+    }
     for (const k of readTrusted(this.home)) this.#trusted.add(k)
 
     try {
@@ -178,6 +185,8 @@ export class ConclaveNode extends Resource implements NodeApi {
       onConnection: (conn) => {
         this.#onConnection(conn)
         this.conversations?.attach(conn)
+        if (conn.remotePublicKey && this.cluster.deviceBySigningKey(conn.remotePublicKey))
+          attachRecoveryServer(conn, { cluster: this.cluster, log: this.log })
       },
       onError: (err) => this.log.debug('connection error', { err: err as Error })
     })
@@ -429,7 +438,12 @@ export class ConclaveNode extends Resource implements NodeApi {
       peers,
       cores: this.coreStatus(devices),
       waitingFor,
-      skipped: (await this.cluster.skipped()).length
+      skipped: (await this.cluster.skipped()).length,
+      clusterView: {
+        length: this.cluster.base.view.core.length,
+        signedLength: this.cluster.base.view.core.signedLength,
+        hash: hex(await this.cluster.viewHash())
+      }
     }
   }
 

@@ -113,6 +113,8 @@ declare module 'hypercore' {
       listener: (...args: unknown[]) => void
     ): this
     on(event: 'truncate', listener: (ancestors: number, forkId: number) => void): this
+    /** A block arrived from a peer: its index and size in bytes. */
+    on(event: 'download', listener: (index: number, byteLength: number, from: unknown) => void): this
     on(event: string, listener: (...args: unknown[]) => void): this
   }
   export = Hypercore

@@ -134,6 +134,14 @@ export function deriveDevice(seed: Uint8Array, index: number): DeviceKeys {
   return { index, signing, xwing, corestorePrimaryKey, deviceId: deviceIdFromPublic(signing.publicKey) }
 }
 
+/** Only the signing key pair of device `index` (no X-Wing key): cheap enough to derive for many indices. */
+export function deriveDeviceSigning(seed: Uint8Array, index: number): Ed25519KeyPair {
+  const leaf = leafKey(seed, devicePath(index))
+  const signing = ed25519KeyPairFromSeed(leaf)
+  leaf.fill(0)
+  return signing
+}
+
 /** dev_… = encodeId('device', first 16 bytes of labelledHash('conclave/v1/device-id', [signing public key])). */
 export function deviceIdFromPublic(signingPublicKey: Uint8Array): DeviceId {
   if (!(signingPublicKey instanceof Uint8Array) || signingPublicKey.byteLength !== 32) {

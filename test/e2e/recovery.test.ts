@@ -1,0 +1,161 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import test, { type Test } from 'brittle'
+import type { StatusReport } from '../../src/node/node-api.js'
+import { conclave, tmpHome } from '../helpers/cli.js'
+import { eventually, type NodeProcess, startNode } from '../helpers/node-process.js'
+import { createTestnet } from '../helpers/testnet.js'
+
+async function statusOf(n: NodeProcess): Promise<StatusReport> {
+  const r = await n.api<StatusReport>('GET', '/api/status')
+  if (r.status !== 200) throw new Error(`status ${r.status}`)
+  return r.body
+}
+
+async function join3(t: Test, a: NodeProcess, home: string, bootstrap: string): Promise<void> {
+  const inv = await a.cli(['invite', '--indexer', '--json'])
+  t.is(inv.code, 0, `invite: ${inv.stderr}`)
+  const joined = await conclave([
+    '--home',
+    home,
+    'join',
+    JSON.parse(inv.stdout).invite,
+    '--bootstrap',
+    bootstrap
+  ])
+  t.is(joined.code, 0, `join: ${joined.stderr}`)
+}
+
+/** A card of a fresh account that never ran (root holders can print one offline). */
+async function cardOf(t: Test, name: string): Promise<{ card: string; accountId: string }> {
+  const home = join(tmpHome(t, name), 'h')
+  t.is((await conclave(['--home', home, 'init', '--json'])).code, 0, `init ${name}`)
+  const out = await conclave(['--home', home, 'card', '--json'])
+  t.is(out.code, 0, `card ${name}: ${out.stderr}`)
+  return JSON.parse(out.stdout)
+}
+
+const sameView = (nodes: NodeProcess[], extra: (s: StatusReport) => boolean = () => true) =>
+  eventually(
+    'the same cluster view on every node',
+    async () => {
+      const all = await Promise.all(nodes.map(statusOf))
+      const hash = all[0]!.clusterView.hash
+      return all.every((s) => s.clusterView.hash === hash && extra(s)) && all
+    },
+    120_000
+  )
+
+test(
+  'a device whose home is deleted is recovered from the words: new epoch, all data back, same view',
+  { timeout: 480_000 },
+  async (t) => {
+    const net = await createTestnet(t, 3)
+    const homeA = join(tmpHome(t, 'a'), 'h')
+    const homeB = join(tmpHome(t, 'b'), 'h')
+    const homeC = join(tmpHome(t, 'c'), 'h')
+    const init = JSON.parse((await conclave(['--home', homeA, 'init', '--json'])).stdout)
+    let a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })
+    // three indexers: the lost one's replacement is final with the other two
+    await join3(t, a, homeB, net.bootstrapFlag)
+    const b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
+    await join3(t, a, homeC, net.bootstrapFlag)
+    const c = await startNode(t, homeC, { bootstrap: net.bootstrapFlag })
+
+    // A writes: the certificates above, and a friend
+    const friend = await cardOf(t, 'friend-d')
+    const added = await a.cli(['friend', 'add', friend.card, '--json'])
+    t.is(added.code, 0, `friend add: ${added.stderr}`)
+    const before = await sameView(
+      [a, b, c],
+      (s) => s.devices.length === 3 && s.devices.every((d) => d.online)
+    )
+    const hashBefore = before[0]!.clusterView.hash
+    t.pass('A, B and C hold the same view, with the friend A added')
+
+    // A's disk is lost
+    await a.stop()
+    rmSync(homeA, { recursive: true, force: true })
+
+    const rec = await conclave(['--home', homeA, 'recover', '--json'], { input: `${init.mnemonic}\n` })
+    t.is(rec.code, 0, `recover: ${rec.stderr}`)
+    t.is(JSON.parse(rec.stdout).accountId, init.accountId, 'the words give the same account')
+
+    a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag, readyTimeoutMs: 180_000 })
+    const out = a.output()
+    t.ok(/recovered device 0 \(dev_[^)]+\): writer epoch 0 → 1, \d+ cores/.test(out), 'a final summary')
+    t.ok(/recovery: \[#*-*\] \d+% \d+\/\d+ cores/.test(out), 'a progress bar with cores and bytes')
+
+    const after = await sameView([a, b, c], (s) => s.devices.every((d) => d.online))
+    const sa = await eventually(
+      'A writable',
+      async () => {
+        const s = await statusOf(a)
+        if (!s.writable) console.log(JSON.stringify(s))
+        return s.writable && s
+      },
+      60_000,
+      2000
+    )
+    t.is(sa.epoch, 1, 'A runs at writer epoch 1')
+    t.ok(sa.writable, 'A is a writer again (through its new epoch)')
+    t.is(sa.clusterView.hash, after[1]!.clusterView.hash, 'A has the same view hash as B')
+    t.is(sa.devices.find((d) => d.device === 0)?.epoch, 1, 'the cluster records epoch 1 for device 0')
+    t.is(sa.devices.length, 3, 'the devices A certified before (epoch 0 entries) are still there')
+    t.not(sa.clusterView.hash, hashBefore, 'the view moved on by the new certificate')
+    const friends = JSON.parse((await a.cli(['friend', 'list', '--json'])).stdout)
+    t.alike(
+      friends.friends.map((f: { accountId: string }) => f.accountId),
+      [friend.accountId],
+      'the friend A had added is back'
+    )
+
+    // A writes through its new writer; B sees it
+    const second = await cardOf(t, 'friend-e')
+    const added2 = await a.cli(['friend', 'add', second.card, '--json'])
+    t.is(added2.code, 0, `friend add after recovery: ${added2.stderr}`)
+    await eventually(
+      'B learns the friend A added after recovery',
+      async () => {
+        const list = JSON.parse((await b.cli(['friend', 'list', '--json'])).stdout)
+        return list.friends.some((f: { accountId: string }) => f.accountId === second.accountId)
+      },
+      60_000
+    )
+    t.pass('a write of the recovered device reaches B')
+    await sameView([a, b, c])
+    t.pass('and the three views agree again')
+  }
+)
+
+test(
+  'recovery with the wrong words finds no cluster and creates nothing',
+  { timeout: 120_000 },
+  async (t) => {
+    const net = await createTestnet(t, 3)
+    const home = join(tmpHome(t, 'wrong'), 'h')
+    // a valid mnemonic of an account nobody runs
+    const words =
+      'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art'
+    t.is(
+      (await conclave(['--home', home, 'recover'], { input: `${words}\n` })).code,
+      0,
+      'recover (offline) works'
+    )
+    const run = await conclave([
+      '--home',
+      home,
+      'run',
+      '--bootstrap',
+      net.bootstrapFlag,
+      '--recover-timeout',
+      '6'
+    ])
+    t.is(run.code, 1, 'run gives up')
+    t.ok(run.stderr.includes('NODE_RECOVERY_NO_CLUSTER:'), run.stderr.trim().split('\n').pop())
+    t.ok(/check the recovery words and the passphrase/.test(run.stderr), 'and says what to check')
+    const id = JSON.parse((await conclave(['--home', home, 'id', '--json'])).stdout)
+    t.is(id.recovered, true, 'the home is still marked recovered')
+    t.is(id.epoch, 0, 'no epoch was settled')
+  }
+)
