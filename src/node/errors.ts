@@ -36,5 +36,33 @@ export const NodeErrors = defineCodes({
   NODE_RECOVERY_FAILED: {
     status: 503,
     doc: 'Thrown when recovery found the cluster but could not finish: no device appended the new certificate, or the download stalled; running again resumes.'
+  },
+  NODE_ADDRESS_INVALID: {
+    status: 400,
+    doc: 'Thrown when a peer address is not `host:port` with an IPv4 literal, a bracketed IPv6 literal or a DNS/.onion name and a port 1-65535, or a peer key is not 32 bytes.'
+  },
+  NODE_LISTEN_FAILED: {
+    status: 500,
+    doc: 'Thrown when the direct transport cannot bind its TCP port (in use, not permitted, no such address) or already listens.'
+  },
+  NODE_DIAL_FAILED: {
+    status: 502,
+    doc: 'Thrown when a direct dial fails: the address is unreachable or refuses, the attempt times out, the Noise handshake fails or the peer breaks the transport preamble.'
+  },
+  NODE_PEER_KEY_MISMATCH: {
+    status: 502,
+    doc: 'Thrown when the peer reached at an address authenticates with another Noise key than the one expected there; nothing is replicated.'
+  },
+  NODE_PEER_NOT_ALLOWED: {
+    status: 403,
+    doc: "Thrown when a direct dial targets a key this device's firewall does not admit (checked before dialing and again after the handshake)."
+  },
+  NODE_PEER_REFUSED: {
+    status: 502,
+    doc: "Thrown when a dialed peer completed the Noise handshake but closed before accepting: its firewall does not admit this device's key."
+  },
+  NODE_SOCKS_FAILED: {
+    status: 502,
+    doc: 'Thrown when a dial through the SOCKS5 proxy fails before the tunnel opens: the proxy is unreachable, refuses our authentication, or replies that it cannot reach the peer (the reply is named).'
   }
 })
