@@ -291,10 +291,9 @@ interface Peer {
   readonly stream: HeartbeatStream
   readonly publicKey: Buffer
   readonly channel: Protomux.Channel
-  ping: Protomux.Message<Ping | null>
-  pong: Protomux.Message<Pong | null>
-  address: Protomux.Message<AddressAnnouncement | null>
-  onClose: () => void
+  readonly ping: Protomux.Message<Ping | null>
+  readonly pong: Protomux.Message<Pong | null>
+  readonly address: Protomux.Message<AddressAnnouncement | null>
   open: boolean
   timer: NodeJS.Timeout | null
   seq: number
@@ -306,6 +305,15 @@ interface Peer {
   reported: string | null
   reportedAt: number
   malformed: number
+}
+
+/** An attached stream, and the channel on it while there is one. */
+interface Attachment {
+  readonly stream: HeartbeatStream
+  readonly publicKey: Buffer
+  readonly mux: Protomux
+  readonly onClose: () => void
+  peer: Peer | null
 }
 
 /**
@@ -322,7 +330,7 @@ export class Heartbeats extends Resource {
   readonly #now: () => number
   readonly #random: () => number
   readonly #log: Logger
-  readonly #peers = new Map<HeartbeatStream, Peer>()
+  readonly #attached = new Map<HeartbeatStream, Attachment>()
   #announced: AddressAnnouncement | null = null
   #lastObserved: string | null = null
   #malformed = 0
@@ -349,65 +357,42 @@ export class Heartbeats extends Resource {
   }
 
   /**
-   * Opens the heartbeat channel on `stream` (once per stream). Returns false
-   * when closing, when the stream has no remote key yet, or when it already
-   * has the channel. Pinging starts when the remote side opens it too.
+   * Opens the heartbeat channel on `stream`. Returns false when closing, when
+   * the stream has no remote key yet, or when it is already attached.
+   * Pinging starts once the remote side opens the channel too, whichever
+   * side attaches first: a remote that rejected our open (it had not
+   * attached yet) is answered when it opens the channel later, and so is one
+   * that detached and attached again. The stream stays attached until
+   * `detach()`, its close, or `close()`.
    */
   attach(stream: HeartbeatStream): boolean {
-    if (this.closing || this.#peers.has(stream) || !stream.remotePublicKey) return false
-    const mux = Protomux.from(stream)
-    const channel = mux.createChannel({
-      protocol: HEARTBEAT_PROTOCOL,
-      onopen: () => this.#guard(() => this.#onOpen(peer)),
-      onclose: () => this.detach(stream)
-    })
-    if (!channel) return false
-    const peer: Peer = {
+    if (this.closing || this.#attached.has(stream) || !stream.remotePublicKey) return false
+    const a: Attachment = {
       stream,
       publicKey: stream.remotePublicKey,
-      channel,
-      ping: channel.addMessage({
-        encoding: lenient(pingEncoding),
-        onmessage: (m) => this.#guard(() => this.#onPing(peer, m))
-      }),
-      pong: channel.addMessage({
-        encoding: lenient(pongEncoding),
-        onmessage: (m) => this.#guard(() => this.#onPong(peer, m))
-      }),
-      address: channel.addMessage({
-        encoding: lenient(addressEncoding),
-        onmessage: (m) => this.#guard(() => this.#onAddress(peer, m))
-      }),
+      mux: Protomux.from(stream),
       onClose: () => this.detach(stream),
-      open: false,
-      timer: null,
-      seq: 0,
-      pending: new Map(),
-      samples: [],
-      count: 0,
-      lastRtt: null,
-      lastSeen: null,
-      reported: null,
-      reportedAt: 0,
-      malformed: 0
+      peer: null
     }
-    this.#peers.set(stream, peer)
-    stream.once('close', peer.onClose)
-    channel.open()
+    this.#attached.set(stream, a)
+    stream.once('close', a.onClose)
+    a.mux.pair({ protocol: HEARTBEAT_PROTOCOL }, () => this.#guard(() => this.#openChannel(a)))
+    this.#openChannel(a)
     return true
   }
 
   /** Stops heartbeats on `stream` and closes its channel; the connection itself stays. */
   detach(stream: HeartbeatStream): void {
-    const peer = this.#peers.get(stream)
-    if (!peer) return
-    this.#peers.delete(stream)
-    peer.open = false
-    if (peer.timer) clearTimeout(peer.timer)
-    peer.timer = null
-    peer.pending.clear()
-    stream.off('close', peer.onClose)
-    if (!peer.channel.closed) peer.channel.close()
+    const a = this.#attached.get(stream)
+    if (!a) return
+    this.#attached.delete(stream)
+    stream.off('close', a.onClose)
+    a.mux.unpair({ protocol: HEARTBEAT_PROTOCOL })
+    const peer = a.peer
+    if (peer) {
+      this.#stop(a, peer)
+      if (!peer.channel.closed) peer.channel.close()
+    }
   }
 
   /**
@@ -422,7 +407,7 @@ export class Heartbeats extends Resource {
     if (this.#opts.deviceId !== undefined) m.deviceId = this.#opts.deviceId
     this.#announced = m
     let sent = 0
-    for (const peer of this.#peers.values()) if (peer.open && peer.address.send(m)) sent++
+    for (const peer of this.#openPeers()) if (peer.address.send(m)) sent++
     return sent
   }
 
@@ -432,7 +417,7 @@ export class Heartbeats extends Resource {
    */
   observedAddress(): string | null {
     const votes = new Map<string, { n: number; at: number }>()
-    for (const p of this.#peers.values()) {
+    for (const p of this.#openPeers()) {
       if (p.reported === null) continue
       const v = votes.get(p.reported) ?? { n: 0, at: 0 }
       v.n++
@@ -451,9 +436,9 @@ export class Heartbeats extends Resource {
     return this.#lastObserved
   }
 
-  /** One entry per attached connection. */
+  /** One entry per connection whose channel is open (both sides attached). */
   stats(): PeerHeartbeatStats[] {
-    return [...this.#peers.values()].map((p) => ({
+    return this.#openPeers().map((p) => ({
       publicKey: hex(p.publicKey),
       rttMs: p.lastRtt,
       offsetMs: robustOffset(p.samples),
@@ -466,11 +451,66 @@ export class Heartbeats extends Resource {
   }
 
   protected override async _close(): Promise<void> {
-    for (const stream of [...this.#peers.keys()]) this.detach(stream)
+    for (const stream of [...this.#attached.keys()]) this.detach(stream)
+  }
+
+  #openPeers(): Peer[] {
+    const out: Peer[] = []
+    for (const a of this.#attached.values()) if (a.peer?.open) out.push(a.peer)
+    return out
+  }
+
+  #openChannel(a: Attachment): void {
+    if (a.peer || this.closing || this.#attached.get(a.stream) !== a) return
+    const channel = a.mux.createChannel({
+      protocol: HEARTBEAT_PROTOCOL,
+      onopen: () => this.#guard(() => this.#onOpen(peer)),
+      onclose: () => this.#stop(a, peer)
+    })
+    if (!channel) return // another Heartbeats holds this protocol on the connection
+    const peer: Peer = {
+      stream: a.stream,
+      publicKey: a.publicKey,
+      channel,
+      ping: channel.addMessage({
+        encoding: lenient(pingEncoding),
+        onmessage: (m) => this.#guard(() => this.#onPing(peer, m))
+      }),
+      pong: channel.addMessage({
+        encoding: lenient(pongEncoding),
+        onmessage: (m) => this.#guard(() => this.#onPong(peer, m))
+      }),
+      address: channel.addMessage({
+        encoding: lenient(addressEncoding),
+        onmessage: (m) => this.#guard(() => this.#onAddress(peer, m))
+      }),
+      open: false,
+      timer: null,
+      seq: 0,
+      pending: new Map(),
+      samples: [],
+      count: 0,
+      lastRtt: null,
+      lastSeen: null,
+      reported: null,
+      reportedAt: 0,
+      malformed: 0
+    }
+    a.peer = peer
+    channel.open()
+  }
+
+  /** The channel closed (either side) or the stream went: stop its timer; stay paired for a reopen. */
+  #stop(a: Attachment, peer: Peer): void {
+    peer.open = false
+    if (peer.timer) clearTimeout(peer.timer)
+    peer.timer = null
+    peer.pending.clear()
+    if (a.peer === peer) a.peer = null
   }
 
   #onOpen(peer: Peer): void {
-    if (!this.#peers.has(peer.stream)) return
+    if (this.closing || this.#attached.get(peer.stream)?.peer !== peer) return
     peer.open = true
     if (this.#announced) peer.address.send(this.#announced)
     this.#sendPing(peer)
@@ -534,7 +574,7 @@ export class Heartbeats extends Resource {
 
   /** Counts a dropped message, or marks the peer seen; true when `m` is to be handled. */
   #accept<T>(peer: Peer, m: T | null, type: string): m is T {
-    if (!this.#peers.has(peer.stream)) return false
+    if (!peer.open) return false
     if (m === null) {
       peer.malformed++
       this.#malformed++
