@@ -3,16 +3,9 @@ import test, { type Test } from 'brittle'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { createInvite, encodeInvite } from '../../cluster/invite.js'
-import type { StatusReport } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { eventually, type NodeProcess, startNode } from '../helpers/node-process.js'
+import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-async function statusOf(n: NodeProcess): Promise<StatusReport> {
-  const r = await n.api<StatusReport>('GET', '/api/status')
-  if (r.status !== 200) throw new Error(`status ${r.status}`)
-  return r.body
-}
 
 async function inviteAndJoin(t: Test, a: NodeProcess, home: string, bootstrap: string, extra: string[] = []) {
   const inv = await a.cli(['invite', '--json', ...extra])

@@ -1,16 +1,10 @@
 import { rmSync } from 'node:fs'
+import type { StatusReport } from '../../src/node/node-api.js'
 import { join } from 'node:path'
 import test, { type Test } from 'brittle'
-import type { StatusReport } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { eventually, type NodeProcess, startNode } from '../helpers/node-process.js'
+import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-async function statusOf(n: NodeProcess): Promise<StatusReport> {
-  const r = await n.api<StatusReport>('GET', '/api/status')
-  if (r.status !== 200) throw new Error(`status ${r.status}`)
-  return r.body
-}
 
 async function join3(t: Test, a: NodeProcess, home: string, bootstrap: string): Promise<void> {
   const inv = await a.cli(['invite', '--indexer', '--json'])

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import type { Test } from 'brittle'
+import type { StatusReport } from '../../src/node/node-api.js'
 import { readRuntime, readToken } from '../../src/node/runtime-file.js'
 import { CONCLAVE_BIN, type CliResult, conclave } from './cli.js'
 
@@ -107,4 +108,11 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(last)}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
+}
+
+/** The node's `GET /api/status`; throws on any other answer than 200. */
+export async function statusOf(n: NodeProcess): Promise<StatusReport> {
+  const r = await n.api<StatusReport>('GET', '/api/status')
+  if (r.status !== 200) throw new Error(`status ${r.status}`)
+  return r.body
 }
