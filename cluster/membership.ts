@@ -158,9 +158,12 @@ export async function applyCertify(
     } else {
       const old = Buffer.from(existing.writerCoreKey, 'hex')
       const oldRecord = await ctx.get<WriterRecord>(writerKey(existing.writerCoreKey))
-      // autobase refuses to remove its last indexer: the old core then stays in its writer set,
-      // but the author check already refuses whatever it appends
-      const removed = ctx.host.removable(old)
+      // The old core leaves autobase's writer set, except (a) the last indexer, which autobase
+      // refuses to remove, and (b) the bootstrap writer (device 0, epoch 0): with autobase
+      // 7.28.1 finality was seen to stall for good after the bootstrap core left the indexers
+      // (docs/recovery.md), so it stays, an indexer that no longer acks.
+      // Either way the author check refuses whatever a retired core appends (docs/recovery.md).
+      const removed = ctx.host.removable(old) && !old.equals(ctx.rules.bootstrapCoreKey)
       if (removed) ctx.host.removeWriter(old)
       await ctx.put(writerKey(existing.writerCoreKey), {
         device: index,

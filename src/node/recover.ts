@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import c from 'compact-encoding'
 import Corestore from 'corestore'
@@ -28,7 +29,7 @@ import { NodeErrors } from './errors.js'
  * `conclave recover` is marked `recovered`; its first `run` calls
  * `recoverDevice` before the node starts:
  *
- * 1. search: a probe of the cluster log (a writer key nobody certified, so it
+ * 1. search: a probe of the cluster log in a store of its own (a writer key nobody certified, so it
  *    can never append) replicates from the account's other devices, found on
  *    the cluster topic with the device key derived from the seed;
  * 2. certify: once the probe's view names this device, a root-signed
@@ -175,11 +176,6 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
   const report = () =>
     opts.onProgress?.({ ...progress, cores: { ...progress.cores }, bytes: { ...progress.bytes } })
 
-  const store = new Corestore(join(home, 'store'), {
-    primaryKey: unhex(secrets.device.corestorePrimaryKey),
-    unsafe: true
-  })
-  await store.ready()
   const clusterInit = {
     accountId: identity.accountId,
     rootPublic: {
@@ -190,6 +186,13 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     encryptionKey: unhex(secrets.cluster.encryptionKey),
     ackIntervalMs: config.ackIntervalMs
   }
+  // The probe lives in a store of its own, removed afterwards: autobase opens its system and
+  // view cores by key, so a probe in the home's store would share them with the real cluster
+  // log and leave its own tentative state in them (the real log then never became final).
+  const probeDir = join(home, 'recovery-probe')
+  rmSync(probeDir, { recursive: true, force: true })
+  let store = new Corestore(probeDir)
+  await store.ready()
   // the probe: a writer key nobody certified, so it reads the log and can never append to it
   let cluster = new Cluster(
     { store: store.namespace('conclave/recovery-probe') },
@@ -204,9 +207,9 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     if (rec) return !rec.revoked
     return ownKeys.has(hex(pk))
   }
-
-  try {
-    await cluster.ready()
+  const topic = clusterTopic({ identity, secrets } as Parameters<typeof clusterTopic>[0])
+  /** A swarm on the cluster topic with the device's key, replicating `store` and the cluster log. */
+  const connect = async (): Promise<void> => {
     const host = dhtBindHost(config)
     swarm = new Hyperswarm({
       keyPair: signing,
@@ -225,10 +228,19 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     })
     await replicator.ready()
     replicator.attach(cluster.base)
-    swarm.join(clusterTopic({ identity, secrets } as Parameters<typeof clusterTopic>[0]), {
-      server: true,
-      client: true
-    })
+    swarm.join(topic, { server: true, client: true })
+  }
+  const disconnect = async (): Promise<void> => {
+    if (replicator) await replicator.close().catch(() => {})
+    if (swarm) await swarm.destroy().catch(() => {})
+    replicator = null
+    swarm = null
+    peers.clear()
+  }
+
+  try {
+    await cluster.ready()
+    await connect()
 
     // 1. search
     const searchMs = opts.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS
@@ -315,20 +327,22 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
       log.info('recovery: new writer epoch certified', { device, epoch, previousEpoch })
     }
 
-    // 3. download everything with the real cluster log
-    replicator.detach(cluster.base)
+    // 3. download everything with the real cluster log, in the home's store
+    await disconnect()
     await cluster.close()
-    // autobase notes the last local writer on the (shared) bootstrap core: forget the probe's
-    const boot = store.get({ key: coreKeyFor(clusterInit.bootstrapPublicKey), active: false })
-    await boot.ready()
-    await boot.setUserData('autobase/local', null)
-    await boot.close()
+    await store.close()
+    rmSync(probeDir, { recursive: true, force: true })
+    store = new Corestore(join(home, 'store'), {
+      primaryKey: unhex(secrets.device.corestorePrimaryKey),
+      unsafe: true
+    })
+    await store.ready()
     cluster = new Cluster(
       { store: store.namespace('conclave/cluster') },
       { ...clusterInit, writerKeyPair: writer }
     )
     await cluster.ready()
-    replicator.attach(cluster.base)
+    await connect()
     progress.phase = 'downloading'
     report()
     const writable = await waitFor(cluster, async () => (cluster.writable ? true : null), APPLY_TIMEOUT_MS)
@@ -365,10 +379,10 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
       ms: Date.now() - started
     }
   } finally {
-    if (replicator) await replicator.close().catch(() => {})
-    if (swarm) await swarm.destroy().catch(() => {})
+    await disconnect()
     await cluster.close().catch(() => {})
     await store.close().catch(() => {})
+    rmSync(probeDir, { recursive: true, force: true })
   }
 
   function attachClient(conn: { remotePublicKey: Buffer | null; once?: unknown }): void {

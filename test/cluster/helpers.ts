@@ -110,11 +110,13 @@ export async function openDevice(
     name?: string
     trusted?: SignedCertificate[]
     ackIntervalMs?: number
+    /** Reopen the store of a closed node instead of a fresh one. */
+    dir?: string
   }
 ): Promise<DeviceNode> {
   const { index, epoch = 0 } = opts
   const name = opts.name ?? `d${index}e${epoch}`
-  const dir = await tmpDir(t, `conclave-cluster-${name}-`)
+  const dir = opts.dir ?? (await tmpDir(t, `conclave-cluster-${name}-`))
   const store = new Corestore(dir)
   const init: ClusterInit = {
     accountId: account.accountId,

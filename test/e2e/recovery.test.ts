@@ -80,7 +80,10 @@ test(
     t.ok(/recovered device 0 \(dev_[^)]+\): writer epoch 0 → 1, \d+ cores/.test(out), 'a final summary')
     t.ok(/recovery: \[#*-*\] \d+% \d+\/\d+ cores/.test(out), 'a progress bar with cores and bytes')
 
-    const after = await sameView([a, b, c], (s) => s.devices.every((d) => d.online))
+    const after = await sameView(
+      [a, b, c],
+      (s) => s.devices.every((d) => d.online) && s.clusterView.signedLength === s.clusterView.length
+    )
     const sa = after[0]!
     t.is(sa.epoch, 1, 'A runs at writer epoch 1')
     t.is(sa.clusterView.hash, after[1]!.clusterView.hash, 'A has the same view hash as B')
@@ -94,9 +97,20 @@ test(
       [friend.accountId],
       'the friend A had added is back'
     )
-    // Known gap (docs/recovery.md): after the restart the recovered node is not yet a
-    // writer again (autobase reopens from a state without the new epoch's writer), so
-    // writes through the new epoch are not tested here yet.
+    t.ok(sa.writable, 'A is a writer again, through its new epoch, with a final view')
+
+    // A writes through epoch 1: another friend, seen by B and C
+    const friend2 = await cardOf(t, 'friend-e')
+    const added2 = await a.cli(['friend', 'add', friend2.card, '--json'])
+    t.is(added2.code, 0, `friend add after recovery: ${added2.stderr}`)
+    await sameView([a, b, c], (s) => s.clusterView.signedLength === s.clusterView.length)
+    for (const n of [b, c]) {
+      const list = JSON.parse((await n.cli(['friend', 'list', '--json'])).stdout)
+      t.ok(
+        list.friends.some((f: { accountId: string }) => f.accountId === friend2.accountId),
+        "the recovered device's write reached another device"
+      )
+    }
   }
 )
 
