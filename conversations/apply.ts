@@ -204,7 +204,7 @@ export class ConversationApply {
       case 'conv/msg':
         return this.#message(ctx, rules, state, appender, parsed.entry)
       case 'conv/writer':
-        return applyWriter(ctx, rules, state, parsed.entry)
+        return applyWriter(ctx, rules, state, parsed.entry, this.baseKey)
       case 'conv/device':
         return applyDevice(ctx, rules, appender, parsed.entry)
       case 'conv/revoke':
@@ -408,7 +408,8 @@ async function applyWriter(
   ctx: ApplyContext,
   rules: ManifestRules,
   state: StateRecord,
-  entry: WriterEntry
+  entry: WriterEntry,
+  baseKey: Uint8Array
 ): Promise<void> {
   const device = await ctx.get<DeviceRecord>(deviceKey(entry.deviceId))
   if (device === null) throw ConversationErrors.CONV_NOT_MEMBER(`${entry.deviceId} is not a member device`)
@@ -431,11 +432,15 @@ async function applyWriter(
   // a device registering a new writer (e.g. after a recovery) retires its old one
   if (device.writer !== null) {
     const old = (await ctx.get<WriterRecord>(writerKey(device.writer)))!
-    const removed = ctx.host.removable(unhex(device.writer))
+    // the log's bootstrap core (its creator's first writer) stays in autobase's writer set: removing
+    // it was seen to stall finality for good (docs/recovery.md); the writer check refuses it anyway
+    const removed = ctx.host.removable(unhex(device.writer)) && device.writer !== hex(baseKey)
     if (removed) ctx.host.removeWriter(unhex(device.writer))
     await ctx.put(writerKey(device.writer), { ...old, state: 'retired', removed } satisfies WriterRecord)
-    if (old.indexer && removed) {
-      next.indexers--
+    // the new writer takes over the account's indexer place even when the old core stays (a lost
+    // device never acks again: with two accounts, one dead indexer of three still leaves a majority)
+    if (old.indexer) {
+      if (removed) next.indexers--
       if (account.indexer === device.writer) nextAccount.indexer = null
     }
   }

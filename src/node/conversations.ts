@@ -42,10 +42,22 @@ const RecordSchema = z
   .object({ id: z.string(), baseKey: hexSchema(32), key: hexSchema(32), nonce: hexSchema(32).nullable() })
   .strict()
 type ConversationRecord = z.infer<typeof RecordSchema>
-const FileSchema = z.object({ v: z.literal(1), conversations: z.array(RecordSchema) }).strict()
+const FileSchema = z
+  .object({
+    v: z.literal(1),
+    conversations: z.array(RecordSchema),
+    /** The writer epoch this list is complete for (absent in older files: the current one). */
+    epoch: z.number().int().min(0).optional()
+  })
+  .strict()
 
 const OfferSchema = z
   .object({ type: z.literal('offer'), v: z.literal(1), baseKey: hexSchema(32), sealedKey: hexSchema() })
+  .strict()
+/** A recovered device asks an own device to offer it every conversation it is a member of. */
+const ResyncSchema = z.object({ type: z.literal('resync'), v: z.literal(1) }).strict()
+const ResyncedSchema = z
+  .object({ type: z.literal('resynced'), v: z.literal(1), offered: z.number().int().min(0) })
   .strict()
 const JoinSchema = z
   .object({
@@ -82,6 +94,8 @@ export interface ConversationManagerComponents {
 interface Peer {
   publicKey: string
   message: { send(m: unknown): boolean }
+  /** Messages of one peer are handled in order (offers before the `resynced` that follows them). */
+  queue: Promise<void>
 }
 
 /**
@@ -100,6 +114,12 @@ export class ConversationManager extends Resource {
   #heartbeatTimer: NodeJS.Timeout | null = null
   #offerTimer: NodeJS.Timeout | null = null
   #deviceSync: Promise<void> = Promise.resolve()
+  /**
+   * Set when this device's list of conversations is not known to be
+   * complete for its writer epoch (a home recovered from the seed starts
+   * with none): own devices are asked to offer everything again.
+   */
+  #resync = false
 
   constructor(components: ConversationManagerComponents) {
     super()
@@ -107,7 +127,10 @@ export class ConversationManager extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    for (const r of this.#readFile()) {
+    const file = this.#readFile()
+    const epoch = this.#c.identity.identity.epoch
+    this.#resync = file === null ? epoch > 0 : (file.epoch ?? epoch) < epoch
+    for (const r of file?.conversations ?? []) {
       this.#records.set(r.id, r)
       await this.#openRecord(r)
     }
@@ -164,17 +187,17 @@ export class ConversationManager extends Resource {
    * missing file is an empty list, an unreadable or malformed one stops the
    * node (NODE_FILE_INVALID) and is left as it is, never overwritten.
    */
-  #readFile(): ConversationRecord[] {
+  #readFile(): z.infer<typeof FileSchema> | null {
     const file = join(this.#c.home, CONVERSATIONS_FILE)
     let text: string
     try {
       text = readFileSync(file, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw NodeErrors.NODE_FILE_INVALID(`${file} cannot be read`, { cause: err })
     }
     try {
-      return FileSchema.parse(JSON.parse(text)).conversations
+      return FileSchema.parse(JSON.parse(text))
     } catch (err) {
       throw NodeErrors.NODE_FILE_INVALID(`${file} is not a valid conversations file; it was left as it is`, {
         cause: err
@@ -183,7 +206,13 @@ export class ConversationManager extends Resource {
   }
 
   #writeFile(): void {
-    const body = { v: 1, conversations: [...this.#records.values()] }
+    const { epoch } = this.#c.identity.identity
+    const body = {
+      v: 1,
+      conversations: [...this.#records.values()],
+      // a list still being re-learned after a recovery is complete for the epoch before
+      epoch: this.#resync ? Math.max(0, epoch - 1) : epoch
+    }
     writeFileAtomic(join(this.#c.home, CONVERSATIONS_FILE), `${JSON.stringify(body, null, 2)}\n`, 0o600)
   }
 
@@ -384,12 +413,14 @@ export class ConversationManager extends Resource {
     const remote = conn.remotePublicKey
     if (!remote) return
     const mux = Protomux.from(conn)
-    const peer: Peer = { publicKey: hex(remote), message: { send: () => false } }
+    const peer: Peer = { publicKey: hex(remote), message: { send: () => false }, queue: Promise.resolve() }
     const channel = mux.createChannel({
       protocol: PROTOCOL,
       onopen: () => {
         this.#peers.add(peer)
         void this.#offer([...this.#records.values()], [peer])
+        const own = this.#c.cluster.deviceBySigningKey(remote)
+        if (this.#resync && own && !own.revoked) peer.message.send({ type: 'resync', v: 1 })
       },
       onclose: () => {
         this.#peers.delete(peer)
@@ -399,9 +430,9 @@ export class ConversationManager extends Resource {
     peer.message = channel.addMessage({
       encoding: c.json,
       onmessage: (m: unknown) => {
-        this.#onMessage(peer, m).catch((err: Error) =>
-          this.#c.log.debug('conversation message refused', { err })
-        )
+        peer.queue = peer.queue
+          .then(() => this.#onMessage(peer, m))
+          .catch((err: Error) => this.#c.log.debug('conversation message refused', { err }))
       }
     }) as Peer['message']
     channel.open()
@@ -424,14 +455,19 @@ export class ConversationManager extends Resource {
    * and the conversation key sealed to that device. Each peer's device is
    * looked up once and each conversation read once, whatever the counts.
    */
-  async #offer(records: ConversationRecord[], peers: Peer[]): Promise<void> {
+  async #offer(
+    records: ConversationRecord[],
+    peers: Peer[],
+    opts: { writers?: boolean } = {}
+  ): Promise<number> {
+    let offered = 0
     try {
       const targets: Array<{ peer: Peer; device: { deviceId: string; xwingKey: string } }> = []
       for (const peer of peers) {
         const device = await this.#friendDevice(peer.publicKey)
         if (device) targets.push({ peer, device })
       }
-      if (targets.length === 0) return
+      if (targets.length === 0) return 0
       for (const r of records) {
         const conv = this.#open.get(r.id)
         if (!conv || this.closing) continue
@@ -439,7 +475,9 @@ export class ConversationManager extends Resource {
         try {
           const s = await conv.show({ limit: 0 })
           pending = new Set(
-            s.members.flatMap((m) => m.devices.filter((d) => !d.writer).map((d) => d.deviceId))
+            s.members.flatMap((m) =>
+              m.devices.filter((d) => opts.writers || !d.writer).map((d) => d.deviceId)
+            )
           )
         } catch (err) {
           // no manifest here yet: the next round offers it
@@ -454,11 +492,13 @@ export class ConversationManager extends Resource {
             xwingKey: device.xwingKey
           })
           peer.message.send({ type: 'offer', v: 1, baseKey: r.baseKey, sealedKey })
+          offered++
         }
       }
     } catch (err) {
       if (!this.closing) this.#c.log.debug('offering conversations failed', { err: err as Error })
     }
+    return offered
   }
 
   async #onMessage(peer: Peer, m: unknown): Promise<void> {
@@ -486,6 +526,23 @@ export class ConversationManager extends Resource {
           request: conv.writerRequest()
         })
       }
+      return
+    }
+    if (ResyncSchema.safeParse(m).success) {
+      // only an own device may ask: it is offered every conversation naming it, writer or not
+      const own = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
+      if (!own || own.revoked) return
+      const offered = await this.#offer([...this.#records.values()], [peer], { writers: true })
+      peer.message.send({ type: 'resynced', v: 1, offered })
+      return
+    }
+    const resynced = ResyncedSchema.safeParse(m)
+    if (resynced.success) {
+      const own = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
+      if (!own || own.revoked || !this.#resync) return
+      this.#resync = false
+      this.#writeFile()
+      this.#c.log.info('conversations re-learned from an own device', { offered: resynced.data.offered })
       return
     }
     const join = JoinSchema.safeParse(m)

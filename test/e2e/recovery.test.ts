@@ -3,6 +3,7 @@ import type { StatusReport } from '../../src/node/node-api.js'
 import { join } from 'node:path'
 import test, { type Test } from 'brittle'
 import { conclave, tmpHome } from '../helpers/cli.js'
+import { show, startConvo } from '../helpers/convo.js'
 import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
 
@@ -60,6 +61,31 @@ test(
     const friend = await cardOf(t, 'friend-d')
     const added = await a.cli(['friend', 'add', friend.card, '--json'])
     t.is(added.code, 0, `friend add: ${added.stderr}`)
+    // and a conversation (its list and key live in the home, which is lost)
+    const convo = await startConvo(
+      t,
+      a,
+      [
+        '--pattern',
+        'discussion',
+        '--topic',
+        'Where to next summer?',
+        '--method',
+        'lazy-consensus',
+        '--deadline',
+        '1h'
+      ],
+      friend.accountId
+    )
+    t.is((await a.cli(['convo', 'post', convo, 'the lake again'])).code, 0, 'A posts')
+    await eventually(
+      "B and C hold the conversation with A's post",
+      async () => {
+        for (const n of [b, c]) if ((await show(n, convo))?.messages.length !== 1) return false
+        return true
+      },
+      120_000
+    )
     const before = await sameView(
       [a, b, c],
       (s) => s.devices.length === 3 && s.devices.every((d) => d.online)
@@ -98,6 +124,34 @@ test(
       'the friend A had added is back'
     )
     t.ok(sa.writable, 'A is a writer again, through its new epoch, with a final view')
+
+    // the conversation comes back from an own device, and A writes in it through a new writer
+    const back = await eventually('A holds the conversation again', async () => show(a, convo), 120_000)
+    t.is(back.messages.length, 1, "with A's post from before the loss")
+    await eventually(
+      'A posts in the conversation after the recovery',
+      async () => (await a.cli(['convo', 'post', convo, 'or the sea'])).code === 0,
+      120_000,
+      1000
+    )
+    await eventually(
+      "B and C see A's new post",
+      async () => {
+        for (const n of [b, c]) if ((await show(n, convo))?.messages.length !== 2) return false
+        return true
+      },
+      120_000
+    )
+    t.pass("A's post through its new conversation writer reached B and C")
+    await eventually(
+      'the same conversation view on A, B and C',
+      async () => {
+        const hashes = await Promise.all([a, b, c].map(async (n) => (await show(n, convo))?.viewHash))
+        return hashes.every((h) => h && h === hashes[0])
+      },
+      120_000
+    )
+    t.pass('the conversation view hash is the same on A, B and C')
 
     // A writes through epoch 1: another friend, seen by B and C
     const friend2 = await cardOf(t, 'friend-e')
