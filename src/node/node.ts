@@ -73,8 +73,9 @@ interface KnownAddress {
 
 /**
  * The one place that owns the corestore and wires the domains together
- * (DESIGN §2). Opening order: lock → identity → store → cluster → swarm;
- * closing runs in reverse. `ready()` does not wait for the DHT or for any
+ * (DESIGN §2). Opening order: lock → identity → store → cluster → swarm
+ * and replicator (heartbeats on every connection) → conversations → direct
+ * transport; closing runs in reverse. `ready()` does not wait for the DHT or for any
  * peer: discovery goes on in the background and `status` says what the node
  * is waiting for. The local API (src/http) is put in front of it by bin.
  */
