@@ -23,13 +23,16 @@ import {
   verifyCertificate,
   verifyRevocation
 } from './certificate.js'
-import { type ClusterEntry, certifyEntry, friendEntry, revokeEntry } from './entries.js'
+import type { AddressRecord } from './addresses.js'
+import { addressEntry, type ClusterEntry, certifyEntry, friendEntry, revokeEntry } from './entries.js'
 import { clusterApply, runEntry } from './entry-kinds.js'
 import { ClusterErrors } from './errors.js'
 import type { DeviceRecord, WriterRecord } from './membership.js'
 import { verifyCard } from './contact-card.js'
 import type { FriendRecord } from './friends.js'
 import {
+  ADDRESS_PREFIX,
+  addressKey,
   DEVICE_PREFIX,
   FRIEND_KEY_PREFIX,
   FRIEND_PREFIX,
@@ -233,6 +236,34 @@ export class Cluster extends Resource {
     await this.#appendChecked(friendEntry(signed))
     const node = await this.base.view.get(`${FRIEND_PREFIX}${signed.card.accountId}`)
     return node!.value as FriendRecord
+  }
+
+  /** Every device's last address as the device itself wrote it, by device id. */
+  async addresses(): Promise<AddressRecord[]> {
+    await this.#opened()
+    const out: AddressRecord[] = []
+    for await (const { value } of this.base.view.createReadStream(prefixRange(ADDRESS_PREFIX))) {
+      out.push(value as AddressRecord)
+    }
+    return out
+  }
+
+  /** One device's last address from the view, or null. */
+  async getAddress(deviceId: string): Promise<AddressRecord | null> {
+    await this.#opened()
+    const node = await this.base.view.get(addressKey(deviceId))
+    return node === null ? null : (node.value as AddressRecord)
+  }
+
+  /**
+   * Writes this device's address to the view (`cluster/address`). `deviceId`
+   * must be the device whose writer this is (CLUSTER_ADDRESS_NOT_OWN) and
+   * `at` newer than the recorded one (CLUSTER_ADDRESS_STALE); the address
+   * must be `host:port` (CLUSTER_ENTRY_INVALID).
+   */
+  async setAddress(deviceId: string, address: string, at: number): Promise<void> {
+    await this.#opened()
+    await this.#appendChecked(addressEntry(deviceId, address, at))
   }
 
   /** Root-signed certificates of the account's unrevoked devices (for its contact card). */

@@ -5,13 +5,13 @@ import type { SignedCard } from './contact-card.js'
  * Entries of the cluster log: a discriminated union on `type` with a version
  * `v`. The schemas that parse them live with their handlers (see
  * `entry-kinds.ts`); anything on the log is untrusted until parsed there.
- * Later kinds ('cluster/address', 'cluster/friend', 'cluster/archive') join
- * this union and the registry.
+ * Later kinds ('cluster/archive') join this union and the registry.
  */
 
 export const CERTIFY = 'cluster/certify'
 export const REVOKE = 'cluster/revoke'
 export const FRIEND = 'cluster/friend'
+export const ADDRESS = 'cluster/address'
 
 export interface CertifyEntry {
   type: typeof CERTIFY
@@ -31,7 +31,15 @@ export interface FriendEntry {
   card: SignedCard
 }
 
-export type ClusterEntry = CertifyEntry | RevokeEntry | FriendEntry
+export interface AddressEntry {
+  type: typeof ADDRESS
+  v: 1
+  deviceId: string
+  address: string
+  at: number
+}
+
+export type ClusterEntry = CertifyEntry | RevokeEntry | FriendEntry | AddressEntry
 
 export function certifyEntry(signed: SignedCertificate): CertifyEntry {
   return { type: CERTIFY, v: 1, signed }
@@ -43,4 +51,8 @@ export function revokeEntry(signed: SignedRevocation): RevokeEntry {
 
 export function friendEntry(card: SignedCard): FriendEntry {
   return { type: FRIEND, v: 1, card }
+}
+
+export function addressEntry(deviceId: string, address: string, at: number): AddressEntry {
+  return { type: ADDRESS, v: 1, deviceId, address, at }
 }

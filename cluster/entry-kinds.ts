@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { ApplyHandler } from '../src/kernel/substrate/index.js'
+import { AddressEntrySchema, applyAddress } from './addresses.js'
 import { type ApplyContext, batchContext, type ClusterRules } from './apply-context.js'
 import type { ClusterEntry } from './entries.js'
 import { ClusterErrors } from './errors.js'
@@ -14,8 +15,8 @@ import {
 
 /**
  * One kind of cluster log entry: its `type` and version, the schema that
- * parses it, and its handler. A new kind ('cluster/address',
- * 'cluster/friend', 'cluster/archive', or v2 of an existing one) is one more
+ * parses it, and its handler. A new kind ('cluster/archive', or v2 of an
+ * existing one) is one more
  * element of ENTRY_KINDS; the author check and the skip recording are shared.
  */
 export interface EntryKind<E = unknown> {
@@ -32,7 +33,8 @@ function kind<E>(k: EntryKind<E>): EntryKind<unknown> {
 export const ENTRY_KINDS: readonly EntryKind[] = [
   kind({ type: 'cluster/certify', v: 1, schema: CertifyEntrySchema, apply: applyCertify }),
   kind({ type: 'cluster/revoke', v: 1, schema: RevokeEntrySchema, apply: applyRevoke }),
-  kind({ type: 'cluster/friend', v: 1, schema: FriendEntrySchema, apply: applyFriend })
+  kind({ type: 'cluster/friend', v: 1, schema: FriendEntrySchema, apply: applyFriend }),
+  kind({ type: 'cluster/address', v: 1, schema: AddressEntrySchema, apply: applyAddress })
 ]
 
 const registry = new Map<string, EntryKind>()

@@ -57,6 +57,14 @@ export const ClusterErrors = defineCodes({
     status: 409,
     doc: 'Thrown when a contact card is not newer than the card already stored for that friend.'
   },
+  CLUSTER_ADDRESS_NOT_OWN: {
+    status: 403,
+    doc: 'Thrown when a cluster/address entry names another device than the one whose writer appended it: a device writes only its own address.'
+  },
+  CLUSTER_ADDRESS_STALE: {
+    status: 409,
+    doc: 'Thrown when a cluster/address entry is not newer (`at`) than the address on record for that device.'
+  },
   CLUSTER_NOT_WRITABLE: {
     status: 409,
     doc: 'Thrown when this device is not (yet) a writer of the cluster log.'

@@ -1,3 +1,4 @@
+export { type AddressRecord, AddressEntrySchema, applyAddress } from './addresses.js'
 export { type ApplyContext, type ClusterRules, batchContext, dryRunContext } from './apply-context.js'
 export {
   CERT_CONTEXT,
@@ -15,6 +16,9 @@ export {
 } from './certificate.js'
 export { Cluster, type ClusterComponents, type ClusterEvents, type ClusterInit } from './cluster.js'
 export {
+  ADDRESS,
+  type AddressEntry,
+  addressEntry,
   CERTIFY,
   type CertifyEntry,
   type ClusterEntry,

@@ -11,6 +11,7 @@
  *   writer/<core key hex>           WriterRecord — every writer core ever certified
  *   friend/<acc_…>                  FriendRecord — a friend's latest contact card
  *   friend-key/<signing key hex>    { accountId, deviceId } — a friend's device, for the firewall
+ *   address/<dev_…>                 AddressRecord — the device's last direct address, as it wrote it
  */
 
 /** Indices are 0..2^31−1, so ten digits keep key order equal to numeric order. */
@@ -54,4 +55,10 @@ export function friendKey(accountId: string): string {
 
 export function friendDeviceKey(signingKeyHex: string): string {
   return FRIEND_KEY_PREFIX + signingKeyHex
+}
+
+export const ADDRESS_PREFIX = 'address/'
+
+export function addressKey(deviceId: string): string {
+  return ADDRESS_PREFIX + deviceId
 }

@@ -23,15 +23,30 @@ export const status: Command = {
       `device  ${s.device} ${s.deviceId} (epoch ${s.epoch}, ${s.writable ? 'writable' : 'not writable yet'})`
     )
     println(ctx)
+    println(
+      ctx,
+      `direct  listening on ${s.direct.listen ?? '—'}, published as ${s.direct.address ?? '—'}` +
+        (s.direct.socks5 ? `, dialling through SOCKS5 ${s.direct.socks5}` : '')
+    )
+    println(ctx)
     println(ctx, 'devices:')
     for (const d of s.devices) {
       const state = d.revoked ? 'revoked' : d.online ? 'online' : 'offline'
+      const link = d.self ? '' : d.direct ? ' direct' : ''
+      const beat =
+        d.rttMs === null
+          ? ''
+          : ` rtt ${d.rttMs.toFixed(1)} ms` +
+            (d.offsetMs === null ? '' : `, clock ${d.offsetMs >= 0 ? '+' : ''}${Math.round(d.offsetMs)} ms`)
       println(
         ctx,
-        `  ${String(d.device).padStart(3)} ${d.deviceId} ${state.padEnd(8)} ${d.roles.join(',')}${d.indexer ? ' indexer' : ''}${d.self ? ' (this device)' : ''}${d.address ? ` ${d.address}` : ''}`
+        `  ${String(d.device).padStart(3)} ${d.deviceId} ${state.padEnd(8)} ${d.roles.join(',')}${d.indexer ? ' indexer' : ''}${d.self ? ' (this device)' : ''}${link}` +
+          `${d.lastAddress ? ` at ${d.lastAddress}` : ''}${beat}`
       )
+      if (d.directError && !d.direct && !d.revoked) println(ctx, `        last direct dial: ${d.directError}`)
     }
-    println(ctx, `peers: ${s.peers.length}`)
+    const direct = s.peers.filter((p) => p.transport === 'direct').length
+    println(ctx, `peers: ${s.peers.length} (${direct} direct)`)
     const low = s.cores.filter((c) => c.length > 0 && c.copies < 1)
     println(ctx, `cores: ${s.cores.length}${low.length ? `, ${low.length} with no other copy` : ''}`)
     for (const w of s.waitingFor) println(ctx, `waiting for ${w}`)

@@ -17,7 +17,7 @@ export const run: Command = {
   name: 'run',
   summary: 'start the node (initialises an empty home first) and print the login link',
   usage:
-    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--no-indexer]',
+    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--direct-port P] [--direct-address HOST:PORT] [--no-indexer]',
   help: `Starts this device's node: opens the store, the cluster log, the swarm and the local
 HTTP API on 127.0.0.1, then prints the login link. Runs until Ctrl-C (SIGINT) or SIGTERM.
 An empty home is initialised first (the 24 words are printed once).
@@ -25,7 +25,12 @@ An empty home is initialised first (the 24 words are printed once).
   --port P              local API port (0 = any free port, printed; default 0)
   --bootstrap H:P,…     DHT bootstrap nodes instead of the public ones (tests: a local testnet)
   --role access,relay   this device's roles (default both)
-  --socks5 H:P          dial direct connections through a SOCKS5 proxy
+  --socks5 H:P          dial direct connections through a SOCKS5 proxy (e.g. Tor at
+                        127.0.0.1:9050; names, .onion too, are resolved by the proxy)
+  --direct-port P       TCP port for direct connections from other devices (default 0:
+                        the port of the last run if free, else any free port)
+  --direct-address H:P  the address other devices should dial, when it is not the
+                        listening one (a port forward, a DNS name, a .onion service)
   --no-indexer          do not index (phones and other often-offline devices)
   --recover-timeout S   on a recovered home: how long to look for the account's
                         other devices before giving up (default 120)
@@ -39,6 +44,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
       bootstrap: { type: 'string' },
       role: { type: 'string' },
       socks5: { type: 'string' },
+      'direct-port': { type: 'string' },
+      'direct-address': { type: 'string' },
       'no-indexer': { type: 'boolean' },
       'recover-timeout': { type: 'string' }
     })
@@ -53,6 +60,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
         ...(values.bootstrap !== undefined ? { bootstrap: values.bootstrap } : {}),
         ...(values.role !== undefined ? { role: values.role } : {}),
         ...(values.socks5 !== undefined ? { socks5: values.socks5 } : {}),
+        ...(values['direct-port'] !== undefined ? { directPort: values['direct-port'] } : {}),
+        ...(values['direct-address'] !== undefined ? { directAddress: values['direct-address'] } : {}),
         ...(values['no-indexer'] ? { indexer: 'false' } : {})
       }
     })
@@ -107,6 +116,7 @@ downloads the cluster log (progress on stderr) before it starts.`,
     )
     println(ctx, `open ${api.loginUrl}`)
     println(ctx, `api ${api.url}`)
+    if (status.direct.listen) println(ctx, `direct ${status.direct.listen}`)
     println(ctx, 'ready')
 
     await new Promise<void>((resolve) => {

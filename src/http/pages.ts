@@ -36,7 +36,8 @@ export function devicesPage(s: StatusReport): string {
   <td><code>${escapeHtml(d.deviceId)}</code>${d.self ? ' (this device)' : ''}</td>
   <td>${d.revoked ? 'revoked' : d.online ? 'online' : 'offline'}</td>
   <td>${escapeHtml(d.roles.join(', '))}${d.indexer ? ', indexer' : ''}</td>
-  <td>${d.address ? escapeHtml(d.address) : '—'}</td>
+  <td>${d.lastAddress ? escapeHtml(d.lastAddress) : d.address ? escapeHtml(d.address) : '—'}${d.direct ? ' (direct)' : ''}</td>
+  <td>${d.rttMs === null ? '—' : `${d.rttMs.toFixed(1)} ms${d.offsetMs === null ? '' : `, clock ${d.offsetMs >= 0 ? '+' : ''}${Math.round(d.offsetMs)} ms`}`}</td>
   <td>${d.lastSeen ? escapeHtml(new Date(d.lastSeen).toISOString()) : '—'}</td>
 </tr>`
     )
@@ -55,7 +56,7 @@ export function devicesPage(s: StatusReport): string {
 ${waiting ? `<h2>Waiting for</h2><ul>${waiting}</ul>` : ''}
 <h2>Devices</h2>
 <table>
-<thead><tr><th scope="col">#</th><th scope="col">device</th><th scope="col">state</th><th scope="col">roles</th><th scope="col">address</th><th scope="col">last seen</th></tr></thead>
+<thead><tr><th scope="col">#</th><th scope="col">device</th><th scope="col">state</th><th scope="col">roles</th><th scope="col">address</th><th scope="col">round trip, clock</th><th scope="col">last seen</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
+import { isAddress } from './address.js'
 import { KernelErrors } from './errors.js'
 
 /**
@@ -51,7 +52,14 @@ export const ConfigSchema = z
     /** Always-on devices index; phones should not (DESIGN §4). */
     indexer: z.boolean().default(true),
     socks5: z.object({ host: z.string(), port: z.number().int() }).strict().nullable().default(null),
+    /** TCP port of the direct transport; 0 = the port of the last run if it is free, else any. */
     directPort: z.number().int().min(0).max(65535).default(0),
+    /**
+     * The `host:port` other devices should dial for the direct transport
+     * (a port forward, a DNS or .onion name); null = the listening address,
+     * or the address peers see when listening on every interface.
+     */
+    directAddress: z.string().refine(isAddress, 'expected HOST:PORT').nullable().default(null),
     ackIntervalMs: z.number().int().min(50).max(60_000).default(1000),
     copies: z.number().int().min(1).max(16).default(2),
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info')
@@ -64,7 +72,10 @@ export interface ConfigInputs {
   home?: string | undefined
   env?: Record<string, string | undefined>
   flags?: Partial<
-    Record<'port' | 'bootstrap' | 'role' | 'socks5' | 'indexer' | 'directPort' | 'logLevel', string>
+    Record<
+      'port' | 'bootstrap' | 'role' | 'socks5' | 'indexer' | 'directPort' | 'directAddress' | 'logLevel',
+      string
+    >
   >
 }
 
@@ -106,6 +117,7 @@ function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Reco
     out.socks5 = s.socks5 === '' ? null : parseList(s.socks5, HostPortSchema, `${where} socks5`)[0]
   if (s.indexer !== undefined) out.indexer = parseBool(s.indexer, `${where} indexer`)
   if (s.directPort !== undefined) out.directPort = parseIntStrict(s.directPort, `${where} direct port`)
+  if (s.directAddress !== undefined) out.directAddress = s.directAddress === '' ? null : s.directAddress
   if (s.logLevel !== undefined) out.logLevel = s.logLevel
   return out
 }
@@ -172,6 +184,7 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
       socks5: env.CONCLAVE_SOCKS5,
       indexer: env.CONCLAVE_INDEXER,
       directPort: env.CONCLAVE_DIRECT_PORT,
+      directAddress: env.CONCLAVE_DIRECT_ADDRESS,
       logLevel: env.CONCLAVE_LOG_LEVEL
     },
     'CONCLAVE_*'

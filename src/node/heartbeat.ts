@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import c from 'compact-encoding'
 import Protomux from 'protomux'
 import { z } from 'zod'
+import { isAddress, MAX_ADDRESS_CHARS } from '../kernel/address.js'
 import { hex } from '../kernel/encoding.js'
 import { KernelErrors } from '../kernel/errors.js'
 import { Resource } from '../kernel/lifecycle.js'
@@ -10,11 +11,10 @@ import { type Logger, silentLogger } from '../kernel/log.js'
 
 /** The protomux protocol name; one channel per connection (docs/heartbeat.md). */
 export const HEARTBEAT_PROTOCOL = 'conclave/heartbeat/v1'
+export { isAddress, MAX_ADDRESS_CHARS }
 
 /** A message longer than this is dropped unread. */
 export const MAX_MESSAGE_BYTES = 512
-/** `host:port`, with a DNS name of at most 253 characters or a bracketed IPv6 literal. */
-export const MAX_ADDRESS_CHARS = 262
 export const MAX_DEVICE_ID_CHARS = 128
 /** Pings awaiting their pong; older ones are forgotten (their pong then counts as unsolicited). */
 const MAX_PENDING = 16
@@ -145,23 +145,6 @@ function lenient<T>(enc: c.Encoding<T>): c.Encoding<T | null> {
       }
     }
   }
-}
-
-const HOSTNAME_RE = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/i
-const PORT_RE = /^[1-9][0-9]{0,4}$/
-
-/** `host:port`: IPv4, `[IPv6]` or a DNS name, and a port in 1–65535. */
-export function isAddress(s: string): boolean {
-  if (typeof s !== 'string' || s.length > MAX_ADDRESS_CHARS) return false
-  const i = s.lastIndexOf(':')
-  if (i <= 0) return false
-  const host = s.slice(0, i)
-  const port = s.slice(i + 1)
-  if (!PORT_RE.test(port) || Number(port) > 65535) return false
-  if (host.startsWith('[')) return host.endsWith(']') && isIPv6(host.slice(1, -1))
-  if (isIPv4(host)) return true
-  // a dotted quad that is not a valid IPv4 address is not a host name either
-  return !/^[0-9.]+$/.test(host) && HOSTNAME_RE.test(host)
 }
 
 function isDeviceId(s: string): boolean {

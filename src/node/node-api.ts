@@ -4,6 +4,9 @@
  * `app.inject()` against a real node.
  */
 
+/** Where a device's last address came from: the cluster view, the device's own announcement over heartbeats, a friend's card. */
+export type AddressSource = 'view' | 'peer' | 'card'
+
 export interface DeviceStatus {
   deviceId: string
   device: number
@@ -13,9 +16,21 @@ export interface DeviceStatus {
   indexer: boolean
   online: boolean
   self: boolean
+  /** The remote end of the connection to it as our socket sees it (null for this device). */
   address: string | null
   lastSeen: number | null
   revoked: boolean
+  /** The last direct address it published (this device: the one it publishes), or null. */
+  lastAddress: string | null
+  lastAddressFrom: AddressSource | null
+  /** Whether a direct (TCP) connection to it is open. */
+  direct: boolean
+  /** `CODE: message` of the last failed direct dial to it, cleared by a connection. */
+  directError: string | null
+  /** Heartbeat round trip, ms (the lowest over its open connections). */
+  rttMs: number | null
+  /** How far its clock is ahead of ours, ms, from heartbeat round trips. */
+  offsetMs: number | null
 }
 
 export interface PeerStatus {
@@ -23,6 +38,8 @@ export interface PeerStatus {
   deviceId: string | null
   accountId: string | null
   kind: 'own-device' | 'friend-device' | 'unknown'
+  /** One entry per connection: a device may be reached over both. */
+  transport: 'swarm' | 'direct'
 }
 
 export interface CoreStatus {
@@ -40,7 +57,10 @@ export interface StatusReport {
   epoch: number
   roles: string[]
   writable: boolean
-  swarm: { topic: string; joined: boolean; bootstrap: string[] }
+  /** `joined`: the topic was announced and looked up once; `dhtNodes`: DHT nodes in the routing table (0: no DHT reachable). */
+  swarm: { topic: string; joined: boolean; dhtNodes: number; bootstrap: string[] }
+  /** The direct transport: where it listens, the address it publishes, the SOCKS5 proxy its dials use. */
+  direct: { listen: string | null; address: string | null; socks5: string | null }
   devices: DeviceStatus[]
   peers: PeerStatus[]
   cores: CoreStatus[]

@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { join } from 'node:path'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
+import type { AddressRecord } from '../../cluster/addresses.js'
 import { issueCertificate, issueRevocation } from '../../cluster/certificate.js'
 import { Cluster, type DeviceRecord } from '../../cluster/cluster.js'
 import { ClusterErrors } from '../../cluster/errors.js'
@@ -19,7 +22,10 @@ import { deriveDevice, deriveRoot } from '../kernel/identity/keys.js'
 import { Resource } from '../kernel/lifecycle.js'
 import { createLogger, type Logger } from '../kernel/log.js'
 import { Replicator, swarmFirewall } from '../kernel/substrate/index.js'
+import { formatHostPort, parseHostPort } from './direct.js'
+import { DirectLinks } from './direct-links.js'
 import { NodeErrors } from './errors.js'
+import { type AddressEvent, Heartbeats, remoteAddressOf } from './heartbeat.js'
 import type { JoinPackage } from './join-package.js'
 import { clusterTopic, signCard, writeCardFile } from './card.js'
 import { ConversationManager } from './conversations.js'
@@ -32,6 +38,7 @@ import type {
   InviteResult,
   NodeApi,
   PeerStatus,
+  AddressSource,
   StartConversationInput,
   StatusReport
 } from './node-api.js'
@@ -56,10 +63,19 @@ interface PeerSeen {
   connections: number
 }
 
+/** A device's last known direct address and where the node learned it. */
+interface KnownAddress {
+  address: string
+  /** The device's own clock when it took the address (view and announcements); 0 for a card. */
+  at: number
+  source: AddressSource
+}
+
 /**
  * The one place that owns the corestore and wires the domains together
- * (DESIGN §2). Opening order: lock → identity → store → cluster → swarm;
- * closing runs in reverse. `ready()` does not wait for the DHT or for any
+ * (DESIGN §2). Opening order: lock → identity → store → cluster → swarm
+ * and replicator (heartbeats on every connection) → conversations → direct
+ * transport; closing runs in reverse. `ready()` does not wait for the DHT or for any
  * peer: discovery goes on in the background and `status` says what the node
  * is waiting for. The local API (src/http) is put in front of it by bin.
  */
@@ -73,6 +89,8 @@ export class ConclaveNode extends Resource implements NodeApi {
   swarm!: Hyperswarm
   replicator!: Replicator
   conversations!: ConversationManager
+  heartbeats!: Heartbeats
+  direct!: DirectLinks
   #release: (() => void) | null = null
   #trusted = new Set<string>()
   #invites = new Set<PairingServer>()
@@ -86,6 +104,18 @@ export class ConclaveNode extends Resource implements NodeApi {
   #cardSignature = ''
   #cardText = ''
   #swarmError: string | null = null
+  /** The view's address book, by device id (refreshed on every cluster update). */
+  #viewAddresses = new Map<string, AddressRecord>()
+  #readingAddresses: Promise<void> | null = null
+  #addressesDirty = false
+  /** Addresses peers announced for themselves over heartbeats, by signing key hex. */
+  readonly #announced = new Map<string, { address: string; at: number }>()
+  /** Addresses on friends' contact cards, by device id. */
+  #cardAddresses = new Map<string, string>()
+  /** The address this device announces and writes to the view. */
+  #ownAddress: string | null = null
+  #publishing: Promise<void> | null = null
+  #publishAgain = false
 
   constructor(opts: NodeOptions) {
     super()
@@ -164,6 +194,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     )
     await this.cluster.ready()
     this.cluster.on('members', () => this.#onMembersChanged())
+    this.cluster.on('update', () => this.#refreshAddresses())
 
     await this.#certifySelfIfNeeded()
 
@@ -178,12 +209,16 @@ export class ConclaveNode extends Resource implements NodeApi {
       dht,
       firewall: swarmFirewall((pk) => this.isAllowedPeer(pk))
     })
+    this.heartbeats = new Heartbeats({ deviceId: identity.deviceId }, { now: this.now, log: this.log })
+    this.heartbeats.on('address', (e: AddressEvent) => this.#onAnnounced(e))
+    this.heartbeats.on('observed', () => this.#publishAddress())
     this.replicator = new Replicator({
       swarm: this.swarm,
       store: this.store,
       isAllowed: (pk) => this.isAllowedPeer(pk),
       onConnection: (conn) => {
         this.#onConnection(conn)
+        this.heartbeats.attach(conn)
         this.conversations?.attach(conn)
         if (conn.remotePublicKey && this.cluster.deviceBySigningKey(conn.remotePublicKey))
           attachRecoveryServer(conn, { cluster: this.cluster, log: this.log })
@@ -205,9 +240,16 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.conversations.ready()
     await this.#joinFriendTopics()
     await this.#refreshCard()
+    await this.#startDirect()
+    this.#refreshAddresses()
+    await this.#readingAddresses
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
     this.#dialKnownDevices()
-    this.#dialTimer = setInterval(() => this.#dialKnownDevices(), DIAL_CHECK_MS)
+    this.#publishAddress()
+    this.#dialTimer = setInterval(() => {
+      this.#dialKnownDevices()
+      this.#publishAddress()
+    }, DIAL_CHECK_MS)
     this.#dialTimer.unref()
     discovery.flushed().then(
       () => {
@@ -217,6 +259,181 @@ export class ConclaveNode extends Resource implements NodeApi {
         this.#swarmError = err.message
       }
     )
+  }
+
+  /**
+   * Listens for direct connections (docs/network.md, "The node"): on the
+   * configured port, or, with port 0, on the port of this device's address
+   * in the view when it is free (so peers that only know the last address
+   * find a restarted node there), else on any free port. Every accepted
+   * stream replicates like a swarm connection.
+   */
+  async #startDirect(): Promise<void> {
+    const { socks5, directAddress } = this.config
+    this.direct = new DirectLinks({
+      keyPair: this.signingKeyPair,
+      isAllowed: (pk) => this.isAllowedPeer(pk),
+      socks5: socks5 ? parseHostPort(formatHostPort(socks5)) : null,
+      log: this.log,
+      onStream: (stream) => {
+        if (!this.replicator.add(stream)) stream.destroy()
+      }
+    })
+    await this.direct.ready()
+    const own = directAddress ? null : await this.cluster.getAddress(this.identity.identity.deviceId)
+    const preferred = own ? portOf(own.address) : null
+    const bound = await this.direct.listen(this.config.directPort, directBindHost(this.config), preferred)
+    this.log.info('direct transport listening', { address: formatHostPort(bound) })
+  }
+
+  /**
+   * The address other devices should dial: `directAddress` when configured;
+   * else the listening address when bound to one IP; when bound to every
+   * interface, the host most peers see for us (heartbeats) — or, before any
+   * peer said, this machine's first non-internal IPv4 address — with the
+   * listening port. The port peers observe is never used: over the swarm it
+   * is a UDP port, over a direct connection the dialer's ephemeral one.
+   */
+  #desiredAddress(): string | null {
+    if (this.config.directAddress) return this.config.directAddress
+    const bound = this.direct?.transport.address
+    if (!bound) return null
+    if (!isWildcard(bound.host)) return formatHostPort(bound)
+    const observed = this.heartbeats.observedAddress()
+    const host = observed ? parseHostPort(observed).host : lanAddress()
+    return host ? formatHostPort({ host, port: bound.port }) : null
+  }
+
+  /**
+   * Announces this device's address to every connected peer at once when it
+   * changes, and writes it to the view (`cluster/address`) when the view
+   * holds another one. Runs at start, on every dial check (so a device that
+   * becomes a writer later catches up) and when peers report a new
+   * observed address; runs are serialised.
+   */
+  #publishAddress(): void {
+    if (this.closing || !this.direct) return
+    if (this.#publishing) {
+      this.#publishAgain = true
+      return
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#publishAgain = false
+        await this.#publishOnce()
+      } while (this.#publishAgain && !this.closing)
+    }
+    this.#publishing = run()
+      .catch((err: unknown) => {
+        if (!this.closing) this.log.debug('publishing the direct address failed', { err: err as Error })
+      })
+      .finally(() => {
+        this.#publishing = null
+      })
+  }
+
+  async #publishOnce(): Promise<void> {
+    const address = this.#desiredAddress()
+    if (address === null) return
+    if (address !== this.#ownAddress) {
+      this.#ownAddress = address
+      const sent = this.heartbeats.announce(address)
+      this.log.info('direct address', { address, announcedTo: sent })
+    }
+    if (!this.cluster.writable) return
+    const deviceId = this.identity.identity.deviceId
+    const rec = await this.cluster.getAddress(deviceId)
+    if (rec?.address === address || this.closing) return
+    await this.cluster.setAddress(deviceId, address, Math.max(Math.round(this.now()), (rec?.at ?? 0) + 1))
+    this.#refreshAddresses()
+  }
+
+  /** Re-reads the view's address book (and friends' card addresses); concurrent calls share a run that starts after them. */
+  #refreshAddresses(): void {
+    if (this.#readingAddresses) {
+      this.#addressesDirty = true
+      return
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.#addressesDirty = false
+        const next = new Map<string, AddressRecord>()
+        for (const r of await this.cluster.addresses()) next.set(r.deviceId, r)
+        const cards = new Map<string, string>()
+        for (const f of await this.cluster.friends())
+          for (const a of f.addresses) cards.set(a.deviceId, a.address)
+        this.#viewAddresses = next
+        this.#cardAddresses = cards
+      } while (this.#addressesDirty && !this.closing)
+      this.#dialDirect()
+    }
+    this.#readingAddresses = run()
+      .catch((err: unknown) => {
+        if (!this.closing) this.log.debug('reading the address book failed', { err: err as Error })
+      })
+      .finally(() => {
+        this.#readingAddresses = null
+      })
+  }
+
+  /**
+   * A peer announced its own address: kept in memory at once and dialled if
+   * there is no direct link to it (its own view entry follows through the
+   * log). The connection's key is what the address is filed under — the
+   * device id in the message is not trusted — so a lying peer can only make
+   * us dial a wrong place for itself, where the key check fails.
+   */
+  #onAnnounced(e: AddressEvent): void {
+    if (!this.isAllowedPeer(e.from)) return
+    const key = hex(e.from)
+    const prev = this.#announced.get(key)
+    if (prev && (prev.at > e.at || (prev.at === e.at && prev.address === e.address))) return
+    this.#announced.set(key, { address: e.address, at: e.at })
+    this.log.debug('peer announced its address', { peer: key, address: e.address })
+    this.#dialDirect()
+  }
+
+  /** The newest address known for a device key: its view entry or its own announcement; a card's last. */
+  #addressFor(key: string): KnownAddress | null {
+    const pk = unhex(key)
+    const own = this.cluster.deviceBySigningKey(pk)
+    let best: KnownAddress | null = null
+    const friend = own ? null : this.cluster.friendBySigningKey(pk)
+    const deviceId = own?.deviceId ?? friend?.deviceId ?? null
+    const v = deviceId ? this.#viewAddresses.get(deviceId) : undefined
+    if (v) best = { address: v.address, at: v.at, source: 'view' }
+    const a = this.#announced.get(key)
+    if (a && (!best || (a.at > best.at && a.address !== best.address))) {
+      best = { address: a.address, at: a.at, source: 'peer' }
+    }
+    const card = deviceId ? this.#cardAddresses.get(deviceId) : undefined
+    if (!best && card) best = { address: card, at: 0, source: 'card' }
+    return best
+  }
+
+  /** This device's published address; its source is 'view' once the view holds it, else null. */
+  #ownKnownAddress(): { address: string; source: AddressSource | null } | null {
+    if (this.#ownAddress === null) return null
+    const v = this.#viewAddresses.get(this.identity.identity.deviceId)
+    return { address: this.#ownAddress, source: v?.address === this.#ownAddress ? 'view' : null }
+  }
+
+  /** Dials every known device without a direct link at its last known address (DirectLinks limits and backs off). */
+  #dialDirect(): void {
+    const direct = this.direct
+    if (!direct || this.closing) return
+    try {
+      const want = new Set(this.cluster.knownSigningKeys())
+      want.delete(hex(this.signingKeyPair.publicKey))
+      for (const key of want) {
+        if (direct.connected(key)) continue
+        const known = this.#addressFor(key)
+        if (known) direct.dial(key, known.address)
+      }
+      direct.forget(want)
+    } catch (err) {
+      if (!this.closing) this.log.debug('direct dialling failed', { err: err as Error })
+    }
   }
 
   /**
@@ -314,12 +531,14 @@ export class ConclaveNode extends Resource implements NodeApi {
     } catch (err) {
       if (!this.closing) this.log.debug('dialling known devices failed', { err: err as Error })
     }
+    this.#dialDirect()
   }
 
   #onMembersChanged(): void {
     if (!this.swarm) return
     this.#dialKnownDevices()
-    for (const conn of this.swarm.connections) {
+    const conns = [...this.swarm.connections, ...(this.direct?.streams().map((s) => s.stream) ?? [])]
+    for (const conn of conns) {
       const pk = conn.remotePublicKey
       if (pk && !this.isAllowedPeer(pk)) {
         this.log.info('dropping connection of a device that is no longer a member', { peer: hex(pk) })
@@ -345,8 +564,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     const pk = conn.remotePublicKey
     if (!pk) return
     const key = hex(pk)
-    const raw = conn.rawStream as { remoteHost?: string; remotePort?: number } | null
-    const address = raw?.remoteHost ? `${raw.remoteHost}:${raw.remotePort}` : null
+    const address = remoteAddressOf(conn)
     const seen = this.#seen.get(key) ?? { address: null, lastSeen: 0, connections: 0 }
     seen.address = address ?? seen.address
     seen.lastSeen = this.now()
@@ -367,6 +585,8 @@ export class ConclaveNode extends Resource implements NodeApi {
     for (const inv of this.#invites) await inv.close().catch(() => {})
     this.#invites.clear()
     if (this.conversations) await this.conversations.close().catch(() => {})
+    if (this.heartbeats) await this.heartbeats.close().catch(() => {})
+    if (this.direct) await this.direct.close().catch(() => {})
     if (this.replicator) await this.replicator.close().catch(() => {})
     if (this.swarm) await this.swarm.destroy().catch(() => {})
     if (this.cluster) await this.cluster.close().catch(() => {})
@@ -383,9 +603,19 @@ export class ConclaveNode extends Resource implements NodeApi {
     const { identity } = this.identity
     const devices = await this.cluster.devices()
     const bySigning = new Map(devices.map((d) => [d.signingKey, d]))
+    const beats = new Map<string, { rttMs: number | null; offsetMs: number | null }>()
+    for (const b of this.heartbeats.stats()) {
+      // of several connections to one device, the one with the shortest round trip says most
+      const prev = beats.get(b.publicKey)
+      if (b.rttMs === null || (prev?.rttMs != null && prev.rttMs <= b.rttMs)) continue
+      beats.set(b.publicKey, { rttMs: b.rttMs, offsetMs: b.offsetMs ?? prev?.offsetMs ?? null })
+    }
     const deviceStatus: DeviceStatus[] = devices.map((d) => {
       const self = d.deviceId === identity.deviceId
       const seen = this.#seen.get(d.signingKey)
+      const known = self ? this.#ownKnownAddress() : this.#addressFor(d.signingKey)
+      const link = this.direct.state(d.signingKey)
+      const beat = beats.get(d.signingKey)
       return {
         deviceId: d.deviceId,
         device: d.device,
@@ -397,11 +627,21 @@ export class ConclaveNode extends Resource implements NodeApi {
         self,
         address: self ? null : (seen?.address ?? null),
         lastSeen: self ? this.now() : (seen?.lastSeen ?? null),
-        revoked: d.revoked
+        revoked: d.revoked,
+        lastAddress: known?.address ?? null,
+        lastAddressFrom: known?.source ?? null,
+        direct: !self && link.connections > 0,
+        directError: self ? null : link.lastError,
+        rttMs: self ? null : (beat?.rttMs ?? null),
+        offsetMs: self ? null : (beat?.offsetMs ?? null)
       }
     })
     const peers: PeerStatus[] = []
-    for (const conn of this.swarm.connections) {
+    const conns: Array<[Hyperswarm.Connection, PeerStatus['transport']]> = [
+      ...[...this.swarm.connections].map((c) => [c, 'swarm'] as [Hyperswarm.Connection, 'swarm']),
+      ...this.direct.streams().map(({ stream }) => [stream, 'direct'] as [Hyperswarm.Connection, 'direct'])
+    ]
+    for (const [conn, transport] of conns) {
       const pk = conn.remotePublicKey
       if (!pk) continue
       const d = bySigning.get(hex(pk))
@@ -410,15 +650,19 @@ export class ConclaveNode extends Resource implements NodeApi {
         publicKey: hex(pk),
         deviceId: d?.deviceId ?? friend?.deviceId ?? null,
         accountId: d ? identity.accountId : (friend?.accountId ?? null),
-        kind: d ? 'own-device' : friend ? 'friend-device' : 'unknown'
+        kind: d ? 'own-device' : friend ? 'friend-device' : 'unknown',
+        transport
       })
     }
     const waitingFor: string[] = []
-    if (!this.#swarmFlushed) {
+    // a lookup over an empty routing table "completes" too: joined alone does not say the DHT answered
+    const dhtNodes = (this.swarm.dht as unknown as { table?: { size?: number } }).table?.size ?? 0
+    if (this.#swarmError) waitingFor.push(`DHT: ${this.#swarmError}`)
+    else if (dhtNodes === 0) {
       waitingFor.push(
-        this.#swarmError ? `DHT: ${this.#swarmError}` : 'DHT: announcing and looking up the cluster topic'
+        'DHT: no DHT node answers (yet); devices are reached at their last direct addresses only'
       )
-    }
+    } else if (!this.#swarmFlushed) waitingFor.push('DHT: announcing and looking up the cluster topic')
     if (peers.length === 0) waitingFor.push('peers: no other device of this account is connected')
     if (!this.cluster.writable)
       waitingFor.push('cluster: this device is not yet a writer (waiting for its certificate)')
@@ -432,7 +676,13 @@ export class ConclaveNode extends Resource implements NodeApi {
       swarm: {
         topic: hex(this.#topic),
         joined: this.#swarmFlushed,
+        dhtNodes,
         bootstrap: (this.config.bootstrap ?? []).map((b) => `${b.host}:${b.port}`)
+      },
+      direct: {
+        listen: this.direct.listenAddress,
+        address: this.#ownAddress,
+        socks5: this.direct.socks5
       },
       devices: deviceStatus,
       peers,
@@ -457,12 +707,14 @@ export class ConclaveNode extends Resource implements NodeApi {
     for (const core of tracker) {
       if (!core.key || !core.state) continue
       const length = core.state.length
-      let copies = 0
+      // a node reached over the swarm and directly is one copy, not two
+      const holders = new Set<string>()
       for (const peer of core.replicator?.peers ?? []) {
-        if (length > 0 && peer.remoteContiguousLength >= length) copies++
+        if (length > 0 && peer.remoteContiguousLength >= length)
+          holders.add(peer.remotePublicKey ? hex(peer.remotePublicKey) : `#${holders.size}`)
       }
       const key = hex(core.key)
-      out.push({ key, name: names.get(key) ?? 'autobase core', length, copies })
+      out.push({ key, name: names.get(key) ?? 'autobase core', length, copies: holders.size })
     }
     out.sort((a, b) => a.key.localeCompare(b.key))
     return out
@@ -617,5 +869,40 @@ function friendSummary(f: FriendRecord): FriendSummary {
 interface InternalCore {
   key: Buffer | null
   state: { length: number } | null
-  replicator?: { peers: Array<{ remoteContiguousLength: number }> }
+  replicator?: { peers: Array<{ remoteContiguousLength: number; remotePublicKey?: Buffer | null }> }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/
+
+/**
+ * Where the direct transport listens: the DHT's own bind host when one is set
+ * or implied (loopback when every bootstrap node is loopback, as on a test
+ * network, so nothing is exposed beyond the machine), else every IPv4
+ * interface.
+ */
+export function directBindHost(config: Config): string {
+  const host = dhtBindHost(config)
+  if (host && isIP(host)) return host
+  if (host && LOOPBACK.test(host)) return '127.0.0.1'
+  return '0.0.0.0'
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::'
+}
+
+function portOf(address: string): number | null {
+  try {
+    return parseHostPort(address).port
+  } catch {
+    return null
+  }
+}
+
+/** This machine's first non-internal IPv4 address, or null. */
+function lanAddress(): string | null {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return null
 }

@@ -5,20 +5,16 @@ import Hyperswarm from 'hyperswarm'
 import { createInvite, encodeInvite } from '../../cluster/invite.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
+import { inviteAndJoin as pairDevice } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
 
 async function inviteAndJoin(t: Test, a: NodeProcess, home: string, bootstrap: string, extra: string[] = []) {
-  const inv = await a.cli(['invite', '--json', ...extra])
-  t.is(inv.code, 0, `invite: ${inv.stderr}`)
-  const { invite, expires, device } = JSON.parse(inv.stdout)
-  t.ok(invite.startsWith('cinv1_') && expires > Date.now(), `invite for device ${device}`)
-  const joined = await conclave(['--home', home, 'join', invite, '--bootstrap', bootstrap, '--json'])
-  t.is(joined.code, 0, `join: ${joined.stderr}`)
+  const joined = await pairDevice(t, a, home, bootstrap, extra)
   const again = await conclave([
     '--home',
     join(home, 'other'),
     'join',
-    invite,
+    joined.invite,
     '--bootstrap',
     bootstrap,
     '--timeout',
@@ -26,7 +22,7 @@ async function inviteAndJoin(t: Test, a: NodeProcess, home: string, bootstrap: s
   ])
   t.is(again.code, 1, 'an invite works once')
   t.ok(/^CLUSTER_(INVITE_EXPIRED|PAIRING_FAILED):/.test(again.stderr), again.stderr.trim())
-  return JSON.parse(joined.stdout) as { accountId: string; deviceId: string; device: number }
+  return joined
 }
 
 test(

@@ -21,13 +21,17 @@ export interface Testnet {
    * { server: true, client: false }).flushed()`), then the clients.
    */
   createSwarm(opts?: Omit<Hyperswarm.Options, 'dht' | 'bootstrap'>): Hyperswarm
+  /** Stops the bootstrap nodes now (a DHT outage); idempotent, also run at teardown. */
+  destroy(): Promise<void>
 }
 
 /** A loopback hyperdht testnet of `size` bootstrap nodes, torn down with the test. */
 export async function createTestnet(t: Test, size = 3): Promise<Testnet> {
   const net = await createHyperTestnet(size, { host: HOST })
+  let destroyed: Promise<void> | null = null
+  const destroy = (): Promise<void> => (destroyed ??= net.destroy())
   // after every swarm and store teardown (default order 0), before temp folders
-  t.teardown(() => net.destroy(), { order: 1000 })
+  t.teardown(destroy, { order: 1000 })
   const bootstrap = net.bootstrap.map(({ host, port }) => ({ host, port }))
 
   const createDHT = (opts: HyperDHT.Options = {}): HyperDHT => {
@@ -37,6 +41,7 @@ export async function createTestnet(t: Test, size = 3): Promise<Testnet> {
   }
 
   return {
+    destroy,
     bootstrap,
     bootstrapFlag: bootstrap.map(({ host, port }) => `${host}:${port}`).join(','),
     createDHT,

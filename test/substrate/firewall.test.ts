@@ -1,6 +1,7 @@
+import NoiseSecretStream from '@hyperswarm/secret-stream'
 import test from 'brittle'
 import crypto from 'hypercore-crypto'
-import { swarmFirewall } from '../../src/kernel/substrate/index.js'
+import { Replicator, swarmFirewall } from '../../src/kernel/substrate/index.js'
 import { createTestnet } from '../helpers/testnet.js'
 import { createPeer, hex, joinSwarm } from './helpers.js'
 
@@ -101,4 +102,65 @@ test('swarmFirewall: an unknown remote public key never connects nor replicates,
   stranger.swarm!.joinPeer(server.swarm!.keyPair.publicKey)
   await stranger.base.until(async () => (await stranger.base.view.get('data/hello')) !== null)
   t.pass('once admitted and unbanned, the former stranger replicates')
+})
+
+test('Replicator.add: a stream from outside the swarm replicates under the same firewall and attached bases', async (t) => {
+  const net = await createTestnet(t)
+  const encryptionKey = crypto.randomBytes(32)
+  const server = await createPeer(t, 'add-server', { encryptionKey, keyPair: crypto.keyPair() })
+  const client = await createPeer(t, 'add-client', { encryptionKey, bootstrap: server.base.key })
+  await server.base.append({ type: 'put', key: 'hello', value: 'over an added stream' })
+
+  const serverKeys = crypto.keyPair()
+  const friendKeys = crypto.keyPair()
+  const strangerKeys = crypto.keyPair()
+  const admitted = new Set([hex(friendKeys.publicKey)])
+  const added: Array<string | null> = []
+  const replicator = new Replicator({
+    swarm: net.createSwarm({ keyPair: serverKeys }),
+    store: server.store,
+    isAllowed: (key) => admitted.has(hex(key)),
+    onConnection: (conn, info) => added.push(info === null ? hex(conn.remotePublicKey!) : 'swarm')
+  })
+  t.teardown(() => replicator.close())
+  await replicator.ready()
+  replicator.attach(server.base)
+
+  // an in-memory pair of Noise streams stands in for a direct TCP connection
+  const pair = async (clientKeys: crypto.KeyPair) => {
+    const a = new NoiseSecretStream(false, null, { keyPair: serverKeys })
+    const b = new NoiseSecretStream(true, null, { keyPair: clientKeys })
+    const raw = (s: NoiseSecretStream) => s.rawStream as { pipe<T>(d: T): T }
+    raw(a).pipe(raw(b)).pipe(raw(a))
+    a.on('error', () => {})
+    b.on('error', () => {})
+    t.teardown(() => {
+      a.destroy()
+      b.destroy()
+    })
+    await Promise.all([a.opened, b.opened])
+    return { serverSide: a, clientSide: b }
+  }
+
+  const stranger = await pair(strangerKeys)
+  const closed = new Promise<void>((resolve) => stranger.serverSide.once('close', () => resolve()))
+  t.absent(replicator.add(stranger.serverSide), 'a stream from a key the firewall refuses is not added')
+  await closed
+  t.pass('and it is destroyed')
+
+  const friend = await pair(friendKeys)
+  t.ok(replicator.add(friend.serverSide), 'an admitted stream is added')
+  t.absent(replicator.add(friend.serverSide), 'adding it twice does nothing')
+  client.store.replicate(friend.clientSide)
+  client.base.attachStream(friend.clientSide)
+  await client.base.until(async () => (await client.base.view.get('data/hello')) !== null)
+  t.pass('the attached base replicates over it')
+  t.alike(added, [hex(friendKeys.publicKey)], 'onConnection saw it once, with no peer info')
+  t.alike(replicator.peers.map(hex), [hex(friendKeys.publicKey)], 'it is listed among the peers')
+
+  admitted.clear()
+  t.is(replicator.prune(), 1, 'prune drops it once the key is no longer admitted')
+  friend.serverSide.destroy()
+  await new Promise((r) => setTimeout(r, 50))
+  t.alike(replicator.peers, [], 'and it is no longer tracked')
 })

@@ -34,8 +34,12 @@ export interface ReplicatorOptions {
    * (which only exists if the swarm was built with `swarmFirewall`).
    */
   isAllowed?: PeerFilter
-  /** Called once replication runs on a connection (e.g. to open protomux channels). */
-  onConnection?: (conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo) => void
+  /**
+   * Called once replication runs on a connection (e.g. to open protomux
+   * channels): a swarm connection with its peer info, or a stream given to
+   * `add()` with null.
+   */
+  onConnection?: (conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo | null) => void
   /** Connection errors (resets, timeouts) are normal in a swarm; they land here instead of crashing. */
   onError?: (err: unknown, conn: Hyperswarm.Connection) => void
 }
@@ -49,8 +53,9 @@ export class Replicator extends Resource {
   readonly #opts: ReplicatorOptions
   readonly #attached = new Set<StreamAttachable>()
   readonly #conns = new Set<Hyperswarm.Connection>()
-  readonly #onConnection = (conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo): void =>
+  readonly #onConnection = (conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo): void => {
     this.#handle(conn, info)
+  }
 
   constructor(opts: ReplicatorOptions) {
     super()
@@ -79,6 +84,19 @@ export class Replicator extends Resource {
   attach(target: StreamAttachable): void {
     this.#attached.add(target)
     for (const conn of this.#conns) target.attachStream(conn)
+  }
+
+  /**
+   * Replicates a stream that did not come from the swarm (a direct TCP
+   * connection, say) exactly as a swarm connection: the same `isAllowed`
+   * check (a refused stream is destroyed), the store, every attached target,
+   * then `onConnection(stream, null)`. The stream is tracked until it closes;
+   * its owner still closes it. Returns whether it was admitted.
+   */
+  add(stream: Hyperswarm.Connection): boolean {
+    if (!this.#handle(stream, null)) return false
+    this.#opts.onConnection?.(stream, null)
+    return true
   }
 
   detach(target: StreamAttachable): void {
@@ -116,19 +134,21 @@ export class Replicator extends Resource {
     return dropped
   }
 
-  #handle(conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo | null): void {
-    if (this.#conns.has(conn) || this.closing) return
+  /** Whether `conn` now replicates (it was new and admitted). */
+  #handle(conn: Hyperswarm.Connection, info: Hyperswarm.PeerInfo | null): boolean {
+    if (this.#conns.has(conn) || this.closing || conn.destroyed) return false
     conn.on('error', (err: unknown) => this.#opts.onError?.(err, conn))
     const { isAllowed } = this.#opts
     if (isAllowed && (!conn.remotePublicKey || !allowed(isAllowed, conn.remotePublicKey))) {
       conn.destroy()
-      return
+      return false
     }
     this.#conns.add(conn)
     conn.on('close', () => this.#conns.delete(conn))
     this.#opts.store.replicate(conn)
     for (const target of this.#attached) target.attachStream(conn)
     if (info) this.#opts.onConnection?.(conn, info)
+    return true
   }
 }
 
