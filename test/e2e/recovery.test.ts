@@ -30,16 +30,30 @@ async function cardOf(t: Test, name: string): Promise<{ card: string; accountId:
   return JSON.parse(out.stdout)
 }
 
-const sameView = (nodes: NodeProcess[], extra: (s: StatusReport) => boolean = () => true) =>
-  eventually(
-    'the same cluster view on every node',
-    async () => {
-      const all = await Promise.all(nodes.map(statusOf))
-      const hash = all[0]!.clusterView.hash
-      return all.every((s) => s.clusterView.hash === hash && extra(s)) && all
-    },
-    120_000
-  )
+const sameView = async (nodes: NodeProcess[], extra: (s: StatusReport) => boolean = () => true) => {
+  let last = ''
+  try {
+    return await eventually(
+      'the same cluster view on every node',
+      async () => {
+        const all = await Promise.all(nodes.map(statusOf))
+        last = JSON.stringify(
+          all.map((s) => ({
+            device: s.device,
+            writable: s.writable,
+            view: s.clusterView,
+            peers: s.peers.length
+          }))
+        )
+        const hash = all[0]!.clusterView.hash
+        return all.every((s) => s.clusterView.hash === hash && extra(s)) && all
+      },
+      120_000
+    )
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; statuses: ${last}`)
+  }
+}
 
 test(
   'a device whose home is deleted is recovered from the words: new epoch, all data back, same view',
