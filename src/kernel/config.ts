@@ -25,6 +25,9 @@ const HostPortSchema = z
   })
 export type HostPort = { host: string; port: number }
 
+/** Longest wait for copies: well below the local API's request timeouts. */
+export const MAX_COPIES_TIMEOUT_MS = 120_000
+
 export const RoleSchema = z.enum(['access', 'relay'])
 export type Role = z.infer<typeof RoleSchema>
 
@@ -53,7 +56,10 @@ export const ConfigSchema = z
     socks5: z.object({ host: z.string(), port: z.number().int() }).strict().nullable().default(null),
     directPort: z.number().int().min(0).max(65535).default(0),
     ackIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Nodes (this one included) that must hold an append before it is acknowledged (docs/durability.md). */
     copies: z.number().int().min(1).max(16).default(2),
+    /** How long an append waits for those copies before it is reported as not durable. */
+    copiesTimeoutMs: z.number().int().min(0).max(MAX_COPIES_TIMEOUT_MS).default(15_000),
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info')
   })
   .strict()
@@ -64,7 +70,18 @@ export interface ConfigInputs {
   home?: string | undefined
   env?: Record<string, string | undefined>
   flags?: Partial<
-    Record<'port' | 'bootstrap' | 'role' | 'socks5' | 'indexer' | 'directPort' | 'logLevel', string>
+    Record<
+      | 'port'
+      | 'bootstrap'
+      | 'role'
+      | 'socks5'
+      | 'indexer'
+      | 'directPort'
+      | 'copies'
+      | 'copiesTimeout'
+      | 'logLevel',
+      string
+    >
   >
 }
 
@@ -106,6 +123,9 @@ function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Reco
     out.socks5 = s.socks5 === '' ? null : parseList(s.socks5, HostPortSchema, `${where} socks5`)[0]
   if (s.indexer !== undefined) out.indexer = parseBool(s.indexer, `${where} indexer`)
   if (s.directPort !== undefined) out.directPort = parseIntStrict(s.directPort, `${where} direct port`)
+  if (s.copies !== undefined) out.copies = parseIntStrict(s.copies, `${where} copies`)
+  if (s.copiesTimeout !== undefined)
+    out.copiesTimeoutMs = parseIntStrict(s.copiesTimeout, `${where} copies timeout (seconds)`) * 1000
   if (s.logLevel !== undefined) out.logLevel = s.logLevel
   return out
 }
@@ -172,6 +192,8 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
       socks5: env.CONCLAVE_SOCKS5,
       indexer: env.CONCLAVE_INDEXER,
       directPort: env.CONCLAVE_DIRECT_PORT,
+      copies: env.CONCLAVE_COPIES,
+      copiesTimeout: env.CONCLAVE_COPIES_TIMEOUT,
       logLevel: env.CONCLAVE_LOG_LEVEL
     },
     'CONCLAVE_*'
