@@ -17,7 +17,7 @@ export const run: Command = {
   name: 'run',
   summary: 'start the node (initialises an empty home first) and print the login link',
   usage:
-    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--no-indexer]',
+    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--no-indexer] [--copies N] [--copies-timeout S]',
   help: `Starts this device's node: opens the store, the cluster log, the swarm and the local
 HTTP API on 127.0.0.1, then prints the login link. Runs until Ctrl-C (SIGINT) or SIGTERM.
 An empty home is initialised first (the 24 words are printed once).
@@ -27,6 +27,9 @@ An empty home is initialised first (the 24 words are printed once).
   --role access,relay   this device's roles (default both)
   --socks5 H:P          dial direct connections through a SOCKS5 proxy
   --no-indexer          do not index (phones and other often-offline devices)
+  --copies N            nodes (this one included) that must hold a message before
+                        it is acknowledged (default 2; 1 = as soon as it is stored here)
+  --copies-timeout S    how long a post waits for them (default 15)
   --recover-timeout S   on a recovered home: how long to look for the account's
                         other devices before giving up (default 120)
 
@@ -40,6 +43,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
       role: { type: 'string' },
       socks5: { type: 'string' },
       'no-indexer': { type: 'boolean' },
+      copies: { type: 'string' },
+      'copies-timeout': { type: 'string' },
       'recover-timeout': { type: 'string' }
     })
     const recoverTimeout = values['recover-timeout']
@@ -53,7 +58,9 @@ downloads the cluster log (progress on stderr) before it starts.`,
         ...(values.bootstrap !== undefined ? { bootstrap: values.bootstrap } : {}),
         ...(values.role !== undefined ? { role: values.role } : {}),
         ...(values.socks5 !== undefined ? { socks5: values.socks5 } : {}),
-        ...(values['no-indexer'] ? { indexer: 'false' } : {})
+        ...(values['no-indexer'] ? { indexer: 'false' } : {}),
+        ...(values.copies !== undefined ? { copies: values.copies } : {}),
+        ...(values['copies-timeout'] !== undefined ? { copiesTimeout: values['copies-timeout'] } : {})
       }
     })
     if (!hasIdentity(config.home)) {
