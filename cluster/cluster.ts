@@ -173,6 +173,16 @@ export class Cluster extends Resource {
     return out
   }
 
+  /** Every writer core the view has certified (hex core key), current, retired and revoked. */
+  async writers(): Promise<Array<WriterRecord & { core: string }>> {
+    await this.#opened()
+    const out: Array<WriterRecord & { core: string }> = []
+    for await (const { key, value } of this.base.view.createReadStream(prefixRange(WRITER_PREFIX))) {
+      out.push({ ...(value as WriterRecord), core: key.slice(WRITER_PREFIX.length) })
+    }
+    return out
+  }
+
   /** A device by id (`dev_…`) or by index (a decimal string); null if the view has none. */
   async getDevice(ref: string): Promise<DeviceRecord | null> {
     await this.#opened()

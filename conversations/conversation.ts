@@ -57,6 +57,7 @@ import {
   sealedKey,
   TALLY_KEY,
   type TallyRecord,
+  WRITER_PREFIX,
   type WriterRecord,
   writerKey
 } from './view-layout.js'
@@ -498,6 +499,16 @@ export class Conversation extends Resource {
     } finally {
       await snap.close()
     }
+  }
+
+  /** Every writer core the view has admitted (hex core key): current, retired and revoked. */
+  async writers(): Promise<Array<WriterRecord & { core: string }>> {
+    await this.#opened()
+    const out: Array<WriterRecord & { core: string }> = []
+    for await (const { key, value } of this.base.view.createReadStream(prefixRange(WRITER_PREFIX))) {
+      out.push({ ...(value as WriterRecord), core: key.slice(WRITER_PREFIX.length) })
+    }
+    return out
   }
 
   /** Content hash of the view: equal on every node that applied the same log. */

@@ -47,8 +47,22 @@ export const status: Command = {
     }
     const direct = s.peers.filter((p) => p.transport === 'direct').length
     println(ctx, `peers: ${s.peers.length} (${direct} direct)`)
-    const low = s.cores.filter((c) => c.length > 0 && c.copies < 1)
-    println(ctx, `cores: ${s.cores.length}${low.length ? `, ${low.length} with no other copy` : ''}`)
+    const writers = s.cores.filter((c) => c.kind === 'writer')
+    const target = s.durability.statusTarget
+    println(
+      ctx,
+      `cores: ${s.cores.length}, ${writers.length} writer core(s); copies (nodes holding all of it, this one included), target ${target}:`
+    )
+    for (const c of writers) {
+      const mark = c.belowTarget ? '!' : ' '
+      const held = c.holders.map((h) => `${h.deviceId}${h.online ? '' : ' (offline)'}`).join(', ')
+      println(
+        ctx,
+        `${mark} ${String(c.copies).padStart(2)}/${target} ${c.key.slice(0, 16)}… len ${c.length} ${c.name}${held ? `; also on ${held}` : ''}`
+      )
+    }
+    if (s.durability.belowTarget > 0)
+      println(ctx, `! ${s.durability.belowTarget} writer core(s) held by fewer than ${target} nodes`)
     for (const w of s.waitingFor) println(ctx, `waiting for ${w}`)
     return 0
   }

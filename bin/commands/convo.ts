@@ -1,5 +1,5 @@
-import { resolveHome } from '../../src/kernel/config.js'
-import { KernelErrors } from '../../src/kernel/errors.js'
+import { MAX_COPIES_TIMEOUT_MS, resolveHome } from '../../src/kernel/config.js'
+import { isConclaveError, KernelErrors } from '../../src/kernel/errors.js'
 import { parseParams } from '../../src/node/offline.js'
 import { apiRequest } from '../client.js'
 import { type Command, type CommandContext, parse, printJson, println } from '../cli.js'
@@ -33,21 +33,75 @@ function home(ctx: CommandContext): string {
   return resolveHome(ctx.home, ctx.env)
 }
 
+/** `--copies N` and `--copies-timeout S`, accepted by every command that posts. */
+const COPIES_FLAGS = {
+  copies: { type: 'string' },
+  'copies-timeout': { type: 'string' }
+} as const
+
+export interface CopiesFlags {
+  copies?: string | undefined
+  'copies-timeout'?: string | undefined
+}
+
+/** The API's per-request copies options from the flags (CLI_USAGE when malformed). */
+export function copiesOptions(values: CopiesFlags): { copies?: number; copiesTimeoutMs?: number } {
+  const out: { copies?: number; copiesTimeoutMs?: number } = {}
+  if (values.copies !== undefined) {
+    if (!/^\d{1,2}$/.test(values.copies) || Number(values.copies) < 1 || Number(values.copies) > 16)
+      throw KernelErrors.CLI_USAGE(`--copies takes a whole number from 1 to 16, not "${values.copies}"`)
+    out.copies = Number(values.copies)
+  }
+  const timeout = values['copies-timeout']
+  if (timeout !== undefined) {
+    if (!/^\d{1,3}$/.test(timeout) || Number(timeout) > MAX_COPIES_TIMEOUT_MS / 1000)
+      throw KernelErrors.CLI_USAGE(
+        `--copies-timeout takes whole seconds from 0 to ${MAX_COPIES_TIMEOUT_MS / 1000}, not "${timeout}"`
+      )
+    out.copiesTimeoutMs = Number(timeout) * 1000
+  }
+  return out
+}
+
+interface PostAnswer {
+  seq: number | null
+  late: boolean
+  copies: number
+  target: number
+  durable: boolean
+}
+
+/**
+ * Posts and prints the acknowledgement. NODE_NOT_DURABLE (stored here, held
+ * by too few nodes in time) exits 1 like any error, after printing, with
+ * --json, the same object a durable post prints (with `durable: false`).
+ */
 async function send(
   ctx: CommandContext,
   id: string,
   kind: string,
   body: Record<string, unknown>,
-  json?: boolean
+  flags: CopiesFlags & { json?: boolean | undefined }
 ) {
-  const r = await apiRequest<{ seq: number | null; late: boolean }>(
-    home(ctx),
-    'POST',
-    `/api/conversations/${encodeURIComponent(id)}/messages`,
-    { kind, body }
-  )
-  if (json) printJson(ctx, r)
-  else println(ctx, r.late ? 'recorded as late: the conversation had already closed' : `sent (${kind})`)
+  let r: PostAnswer
+  try {
+    r = await apiRequest<PostAnswer>(
+      home(ctx),
+      'POST',
+      `/api/conversations/${encodeURIComponent(id)}/messages`,
+      {
+        kind,
+        body,
+        ...copiesOptions(flags)
+      }
+    )
+  } catch (err) {
+    if (flags.json && isConclaveError(err, 'NODE_NOT_DURABLE') && err.data) printJson(ctx, err.data)
+    throw err
+  }
+  if (flags.json) printJson(ctx, r)
+  else if (r.late) println(ctx, 'recorded as late: the conversation had already closed')
+  else println(ctx, `sent (${kind}), held by ${r.copies} node${r.copies === 1 ? '' : 's'}`)
   return 0
 }
 
@@ -55,11 +109,17 @@ export const convo: Command = {
   name: 'convo',
   summary: 'conversations: start, list, show, post',
   usage:
-    'conclave convo start --pattern P --topic T [--method M --param k=v …] [--expr CEL] [--with ACCOUNT,…] [--deadline DURATION] [--option X …] [--json] | convo list [--json] | convo show ID [--offset N --limit N] [--json] | convo post ID [TEXT] [--kind K] [--side for|against]',
+    'conclave convo start --pattern P --topic T [--method M --param k=v …] [--expr CEL] [--with ACCOUNT,…] [--deadline DURATION] [--option X …] [--json] | convo list [--json] | convo show ID [--offset N --limit N] [--json] | convo post ID [TEXT] [--kind K] [--side for|against] [--copies N] [--copies-timeout S] [--json]',
   help: `Patterns: announcement, discussion, vote, debate, invitation (docs/conversations.md).
 Methods: see "conclave consensus eval --help" and docs/consensus.md.
   --with ACCOUNT,…   friends' account ids (exchange cards first); you are always a member
-  --deadline 10m     a deadline in log time (s, m, h, d)`,
+  --deadline 10m     a deadline in log time (s, m, h, d)
+
+Posting (convo post, vote, ack, object) waits until the message is held by --copies N
+nodes, this one included (default: the node's "copies", 2), for at most
+--copies-timeout S seconds (default: the node's copiesTimeoutMs, 15 s). If fewer hold it in time the message is still
+stored here and replicates later: NODE_NOT_DURABLE, exit 1 — do not send it again.
+--copies 1 answers as soon as it is stored here. See docs/durability.md.`,
   async run(ctx) {
     const [sub, ...rest] = ctx.argv
     if (sub === 'start') {
@@ -140,7 +200,7 @@ Methods: see "conclave consensus eval --help" and docs/consensus.md.
     if (sub === 'post') {
       const { values, positionals } = parse(
         rest,
-        { kind: { type: 'string' }, side: { type: 'string' }, json: { type: 'boolean' } },
+        { kind: { type: 'string' }, side: { type: 'string' }, json: { type: 'boolean' }, ...COPIES_FLAGS },
         true
       )
       if (positionals.length < 1 || positionals.length > 2) {
@@ -159,7 +219,7 @@ Methods: see "conclave consensus eval --help" and docs/consensus.md.
         kind = TEXT_KIND[s.pattern] ?? 'post'
       }
       const body = text === undefined ? {} : { text, ...(values.side ? { side: values.side } : {}) }
-      return send(ctx, id, kind, body, values.json)
+      return send(ctx, id, kind, body, values)
     }
     throw KernelErrors.CLI_USAGE('usage: conclave convo start|list|show|post … (see --help)')
   }
@@ -168,11 +228,11 @@ Methods: see "conclave consensus eval --help" and docs/consensus.md.
 export const vote: Command = {
   name: 'vote',
   summary: 'cast (or replace) your ballot: vote ID CHOICE… (--ranked for a ranking)',
-  usage: 'conclave vote ID CHOICE [CHOICE …] [--ranked] [--json]',
+  usage: 'conclave vote ID CHOICE [CHOICE …] [--ranked] [--copies N] [--copies-timeout S] [--json]',
   async run(ctx) {
     const { values, positionals } = parse(
       ctx.argv,
-      { ranked: { type: 'boolean' }, json: { type: 'boolean' } },
+      { ranked: { type: 'boolean' }, json: { type: 'boolean' }, ...COPIES_FLAGS },
       true
     )
     if (positionals.length < 2) throw KernelErrors.CLI_USAGE('vote takes ID and at least one CHOICE')
@@ -182,29 +242,29 @@ export const vote: Command = {
       : choices.length === 1
         ? { choice: choices[0] }
         : { choices }
-    return send(ctx, id, 'ballot', body, values.json)
+    return send(ctx, id, 'ballot', body, values)
   }
 }
 
 export const ack: Command = {
   name: 'ack',
   summary: 'acknowledge an announcement (or a conversation)',
-  usage: 'conclave ack ID [--json]',
+  usage: 'conclave ack ID [--copies N] [--copies-timeout S] [--json]',
   async run(ctx) {
-    const { values, positionals } = parse(ctx.argv, { json: { type: 'boolean' } }, true)
+    const { values, positionals } = parse(ctx.argv, { json: { type: 'boolean' }, ...COPIES_FLAGS }, true)
     if (positionals.length !== 1) throw KernelErrors.CLI_USAGE('ack takes one ID')
-    return send(ctx, positionals[0]!, 'ack', {}, values.json)
+    return send(ctx, positionals[0]!, 'ack', {}, values)
   }
 }
 
 export const object: Command = {
   name: 'object',
   summary: 'raise an objection (consent, lazy consensus)',
-  usage: 'conclave object ID [REASON] [--json]',
+  usage: 'conclave object ID [REASON] [--copies N] [--copies-timeout S] [--json]',
   async run(ctx) {
-    const { values, positionals } = parse(ctx.argv, { json: { type: 'boolean' } }, true)
+    const { values, positionals } = parse(ctx.argv, { json: { type: 'boolean' }, ...COPIES_FLAGS }, true)
     if (positionals.length < 1 || positionals.length > 2)
       throw KernelErrors.CLI_USAGE('object takes ID and an optional REASON')
-    return send(ctx, positionals[0]!, 'object', positionals[1] ? { reason: positionals[1] } : {}, values.json)
+    return send(ctx, positionals[0]!, 'object', positionals[1] ? { reason: positionals[1] } : {}, values)
   }
 }

@@ -17,7 +17,7 @@ export const run: Command = {
   name: 'run',
   summary: 'start the node (initialises an empty home first) and print the login link',
   usage:
-    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--direct-port P] [--direct-address HOST:PORT] [--no-indexer]',
+    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--direct-port P] [--direct-address HOST:PORT] [--no-indexer] [--copies N] [--copies-timeout S]',
   help: `Starts this device's node: opens the store, the cluster log, the swarm and the local
 HTTP API on 127.0.0.1, then prints the login link. Runs until Ctrl-C (SIGINT) or SIGTERM.
 An empty home is initialised first (the 24 words are printed once).
@@ -32,6 +32,9 @@ An empty home is initialised first (the 24 words are printed once).
   --direct-address H:P  the address other devices should dial, when it is not the
                         listening one (a port forward, a DNS name, a .onion service)
   --no-indexer          do not index (phones and other often-offline devices)
+  --copies N            nodes (this one included) that must hold a message before
+                        it is acknowledged (default 2; 1 = as soon as it is stored here)
+  --copies-timeout S    how long a post waits for them (default 15)
   --recover-timeout S   on a recovered home: how long to look for the account's
                         other devices before giving up (default 120)
 
@@ -47,6 +50,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
       'direct-port': { type: 'string' },
       'direct-address': { type: 'string' },
       'no-indexer': { type: 'boolean' },
+      copies: { type: 'string' },
+      'copies-timeout': { type: 'string' },
       'recover-timeout': { type: 'string' }
     })
     const recoverTimeout = values['recover-timeout']
@@ -62,7 +67,9 @@ downloads the cluster log (progress on stderr) before it starts.`,
         ...(values.socks5 !== undefined ? { socks5: values.socks5 } : {}),
         ...(values['direct-port'] !== undefined ? { directPort: values['direct-port'] } : {}),
         ...(values['direct-address'] !== undefined ? { directAddress: values['direct-address'] } : {}),
-        ...(values['no-indexer'] ? { indexer: 'false' } : {})
+        ...(values['no-indexer'] ? { indexer: 'false' } : {}),
+        ...(values.copies !== undefined ? { copies: values.copies } : {}),
+        ...(values['copies-timeout'] !== undefined ? { copiesTimeout: values['copies-timeout'] } : {})
       }
     })
     if (!hasIdentity(config.home)) {

@@ -42,11 +42,13 @@ export function devicesPage(s: StatusReport): string {
 </tr>`
     )
     .join('\n')
+  const target = s.durability.statusTarget
   const cores = s.cores
-    .map(
-      (c) =>
-        `<tr><td><code>${escapeHtml(c.key.slice(0, 16))}…</code></td><td>${escapeHtml(c.name)}</td><td>${c.length}</td><td>${c.copies}</td></tr>`
-    )
+    .map((c) => {
+      const held = c.holders.map((h) => `${h.deviceId}${h.online ? '' : ' (offline)'}`).join(', ')
+      const flag = c.belowTarget ? ` <strong>below ${target}</strong>` : ''
+      return `<tr><td><code>${escapeHtml(c.key.slice(0, 16))}…</code></td><td>${escapeHtml(c.name)}</td><td>${c.length}</td><td>${c.copies}${flag}</td><td>${held ? escapeHtml(held) : '—'}</td></tr>`
+    })
     .join('\n')
   const waiting = s.waitingFor.map((w) => `<li>${escapeHtml(w)}</li>`).join('')
   return layout(
@@ -62,8 +64,9 @@ ${rows}
 </tbody>
 </table>
 <h2>Cores</h2>
+<p>Copies: the nodes holding all of a core, this one included. Writer cores held by fewer than ${target} are marked${s.durability.belowTarget ? ` (${s.durability.belowTarget} now)` : ''}.</p>
 <table>
-<thead><tr><th scope="col">key</th><th scope="col">what</th><th scope="col">length</th><th scope="col">other copies</th></tr></thead>
+<thead><tr><th scope="col">key</th><th scope="col">what</th><th scope="col">length</th><th scope="col">copies</th><th scope="col">also held by</th></tr></thead>
 <tbody>
 ${cores}
 </tbody>

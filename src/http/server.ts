@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { MAX_COPIES_TIMEOUT_MS } from '../kernel/config.js'
 import { ConclaveError } from '../kernel/errors.js'
 import type { NodeApi } from '../node/node-api.js'
 import { HttpErrors } from './errors.js'
@@ -219,12 +220,21 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return opts.api.showConversation(id, page)
   })
   const PostBody = z
-    .object({ kind: z.string().min(1).max(64), body: z.record(z.string(), z.unknown()).optional() })
+    .object({
+      kind: z.string().min(1).max(64),
+      body: z.record(z.string(), z.unknown()).optional(),
+      /** Nodes that must hold the message before the answer (default: the node's `copies`). */
+      copies: z.number().int().min(1).max(16).optional(),
+      copiesTimeoutMs: z.number().int().min(0).max(MAX_COPIES_TIMEOUT_MS).optional()
+    })
     .strict()
   app.post('/api/conversations/:id/messages', async (req) => {
     const { id } = parseOr400(IdParams, req.params, 'parameters')
     const b = parseOr400(PostBody, req.body ?? {}, 'body')
-    return opts.api.postMessage(id, b.kind, b.body ?? {})
+    return opts.api.postMessage(id, b.kind, b.body ?? {}, {
+      ...(b.copies !== undefined ? { copies: b.copies } : {}),
+      ...(b.copiesTimeoutMs !== undefined ? { copiesTimeoutMs: b.copiesTimeoutMs } : {})
+    })
   })
 
   app.post('/api/devices/:device/revoke', async (req) => {

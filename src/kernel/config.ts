@@ -26,6 +26,9 @@ const HostPortSchema = z
   })
 export type HostPort = { host: string; port: number }
 
+/** Longest wait for copies: well below the local API's request timeouts. */
+export const MAX_COPIES_TIMEOUT_MS = 120_000
+
 export const RoleSchema = z.enum(['access', 'relay'])
 export type Role = z.infer<typeof RoleSchema>
 
@@ -61,7 +64,10 @@ export const ConfigSchema = z
      */
     directAddress: z.string().refine(isAddress, 'expected HOST:PORT').nullable().default(null),
     ackIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Nodes (this one included) that must hold an append before it is acknowledged (docs/durability.md). */
     copies: z.number().int().min(1).max(16).default(2),
+    /** How long an append waits for those copies before it is reported as not durable. */
+    copiesTimeoutMs: z.number().int().min(0).max(MAX_COPIES_TIMEOUT_MS).default(15_000),
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info')
   })
   .strict()
@@ -73,7 +79,16 @@ export interface ConfigInputs {
   env?: Record<string, string | undefined>
   flags?: Partial<
     Record<
-      'port' | 'bootstrap' | 'role' | 'socks5' | 'indexer' | 'directPort' | 'directAddress' | 'logLevel',
+      | 'port'
+      | 'bootstrap'
+      | 'role'
+      | 'socks5'
+      | 'indexer'
+      | 'directPort'
+      | 'directAddress'
+      | 'copies'
+      | 'copiesTimeout'
+      | 'logLevel',
       string
     >
   >
@@ -118,6 +133,9 @@ function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Reco
   if (s.indexer !== undefined) out.indexer = parseBool(s.indexer, `${where} indexer`)
   if (s.directPort !== undefined) out.directPort = parseIntStrict(s.directPort, `${where} direct port`)
   if (s.directAddress !== undefined) out.directAddress = s.directAddress === '' ? null : s.directAddress
+  if (s.copies !== undefined) out.copies = parseIntStrict(s.copies, `${where} copies`)
+  if (s.copiesTimeout !== undefined)
+    out.copiesTimeoutMs = parseIntStrict(s.copiesTimeout, `${where} copies timeout (seconds)`) * 1000
   if (s.logLevel !== undefined) out.logLevel = s.logLevel
   return out
 }
@@ -185,6 +203,8 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
       indexer: env.CONCLAVE_INDEXER,
       directPort: env.CONCLAVE_DIRECT_PORT,
       directAddress: env.CONCLAVE_DIRECT_ADDRESS,
+      copies: env.CONCLAVE_COPIES,
+      copiesTimeout: env.CONCLAVE_COPIES_TIMEOUT,
       logLevel: env.CONCLAVE_LOG_LEVEL
     },
     'CONCLAVE_*'

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import c from 'compact-encoding'
 import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
 import Protomux from 'protomux'
 import { z } from 'zod'
 import type { SignedRevocation as AccountRevocation } from '../../cluster/certificate.js'
@@ -27,8 +28,9 @@ import { type LoadedIdentity, writeFileAtomic } from '../kernel/identity/home-st
 import { Resource } from '../kernel/lifecycle.js'
 import type { Logger } from '../kernel/log.js'
 import { coreKeyFor } from '../kernel/substrate/index.js'
+import type { Ack, AckOptions } from './durability.js'
 import { NodeErrors } from './errors.js'
-import type { StartConversationInput } from './node-api.js'
+import type { PostAck, PostOptions, StartConversationInput } from './node-api.js'
 
 /** HOME/conversations.json (0600): the conversations this device takes part in and their keys. */
 export const CONVERSATIONS_FILE = 'conversations.json'
@@ -89,6 +91,8 @@ export interface ConversationManagerComponents {
   now: () => number
   /** Called once per opened conversation (the node attaches its base to replication). */
   onOpen: (conv: Conversation) => void
+  /** Waits until enough nodes hold the first `length` blocks of `core` (the node's Durability). */
+  acknowledge: (core: Hypercore<unknown>, length: number, opts: AckOptions) => Promise<Ack>
 }
 
 interface Peer {
@@ -339,8 +343,70 @@ export class ConversationManager extends Resource {
     return { ...summary, viewHash: hex(await conv.viewHash()), log }
   }
 
-  async post(id: string, kind: string, body: Record<string, unknown>) {
-    return this.get(id).post(kind, body)
+  /**
+   * Posts one message and acknowledges it once `copies` nodes hold it
+   * (docs/durability.md): this device's writer core up to the entry's
+   * length, this node included. If the time runs out first, the message
+   * stays stored here and replicates when a device connects:
+   * NODE_NOT_DURABLE says so and names the entry, so it is not sent twice.
+   */
+  async post(
+    id: string,
+    kind: string,
+    body: Record<string, unknown>,
+    opts: PostOptions = {}
+  ): Promise<PostAck> {
+    const conv = this.get(id)
+    const result = await conv.post(kind, body)
+    const ack = await this.#c.acknowledge(conv.base.autobase.local, result.length, {
+      ...(opts.copies !== undefined ? { copies: opts.copies } : {}),
+      ...(opts.copiesTimeoutMs !== undefined ? { timeoutMs: opts.copiesTimeoutMs } : {})
+    })
+    const out: PostAck = {
+      ...result,
+      copies: ack.copies,
+      target: ack.target,
+      durable: ack.durable,
+      holders: ack.holders.map((k) => this.#holderName(k))
+    }
+    if (!ack.durable) {
+      throw NodeErrors.NODE_NOT_DURABLE(
+        `stored on this device, but held by ${ack.copies} of ${ack.target} nodes after ` +
+          `${(ack.waitedMs / 1000).toFixed(1)} s; it is kept and replicates when another device connects: ` +
+          `do not send it again (conversation ${id}, writer ${result.writer.slice(0, 16)}…, length ${result.length})`,
+        { data: { ...out, stored: true, conversation: id, waitedMs: ack.waitedMs } }
+      )
+    }
+    return out
+  }
+
+  /** A holder's device id (own or a friend's device), else its key. */
+  #holderName(publicKey: string): string {
+    const key = unhex(publicKey)
+    return (
+      this.#c.cluster.deviceBySigningKey(key)?.deviceId ??
+      this.#c.cluster.friendBySigningKey(key)?.deviceId ??
+      publicKey
+    )
+  }
+
+  /** What each writer core of the open conversations is, by core key (hex), for status. */
+  async coreNames(): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    for (const [id, conv] of this.#open) {
+      if (this.closing) break
+      const local = hex(conv.base.localKey)
+      try {
+        for (const w of await conv.writers()) {
+          const self = w.core === local ? ', this device' : ''
+          out.set(w.core, `conversation ${id}: writer of ${w.deviceId} (${w.state}${self})`)
+        }
+      } catch (err) {
+        this.#c.log.debug('conversation writers not read', { id, err: err as Error })
+      }
+      if (!out.has(local)) out.set(local, `conversation ${id}: writer of this device (not admitted yet)`)
+    }
+    return out
   }
 
   // --- own devices: certified after a conversation started, or revoked ---

@@ -61,6 +61,10 @@ export const NodeErrors = defineCodes({
     status: 502,
     doc: "Thrown when a dialed peer completed the Noise handshake but closed before accepting: its firewall does not admit this device's key."
   },
+  NODE_NOT_DURABLE: {
+    status: 504,
+    doc: 'Thrown when an append (a conversation message) was stored on this device but fewer nodes than the requested copies held it before the timeout. It is not lost and must not be sent again: it replicates when another device connects. `data` carries the entry (`writer`, `length`, `seq`), `copies`, `target`, `holders` and `stored: true`.'
+  },
   NODE_SOCKS_FAILED: {
     status: 502,
     doc: 'Thrown when a dial through the SOCKS5 proxy fails before the tunnel opens: the proxy is unreachable, refuses our authentication, or replies that it cannot reach the peer (the reply is named).'

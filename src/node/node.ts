@@ -29,16 +29,19 @@ import { type AddressEvent, Heartbeats, remoteAddressOf } from './heartbeat.js'
 import type { JoinPackage } from './join-package.js'
 import { clusterTopic, signCard, writeCardFile } from './card.js'
 import { ConversationManager } from './conversations.js'
+import { Durability } from './durability.js'
 import { acquireLock } from './lock.js'
 import type {
   CoreStatus,
   DeviceStatus,
+  DurabilityStatus,
   InviteOptions,
   FriendSummary,
   InviteResult,
   NodeApi,
   PeerStatus,
   AddressSource,
+  PostOptions,
   StartConversationInput,
   StatusReport
 } from './node-api.js'
@@ -91,6 +94,7 @@ export class ConclaveNode extends Resource implements NodeApi {
   conversations!: ConversationManager
   heartbeats!: Heartbeats
   direct!: DirectLinks
+  durability!: Durability
   #release: (() => void) | null = null
   #trusted = new Set<string>()
   #invites = new Set<PairingServer>()
@@ -177,6 +181,12 @@ export class ConclaveNode extends Resource implements NodeApi {
       )
     }
 
+    this.durability = new Durability(
+      { store: this.store, now: this.now },
+      { copies: this.config.copies, timeoutMs: this.config.copiesTimeoutMs }
+    )
+    await this.durability.ready()
+
     const bootstrapPublicKey = unhex(identity.cluster.bootstrap)
     this.cluster = new Cluster(
       { store: this.store.namespace('conclave/cluster') },
@@ -235,7 +245,8 @@ export class ConclaveNode extends Resource implements NodeApi {
       home: this.home,
       ackIntervalMs: this.config.ackIntervalMs,
       now: this.now,
-      onOpen: (conv) => this.replicator.attach(conv.base)
+      onOpen: (conv) => this.replicator.attach(conv.base),
+      acknowledge: (core, length, opts) => this.durability.acknowledge(core, length, opts)
     })
     await this.conversations.ready()
     await this.#joinFriendTopics()
@@ -582,6 +593,8 @@ export class ConclaveNode extends Resource implements NodeApi {
 
   async #closeAll(): Promise<void> {
     if (this.#dialTimer) clearInterval(this.#dialTimer)
+    // pending acknowledgements give up first (as not durable), before what they wait on closes
+    if (this.durability) await this.durability.close().catch(() => {})
     for (const inv of this.#invites) await inv.close().catch(() => {})
     this.#invites.clear()
     if (this.conversations) await this.conversations.close().catch(() => {})
@@ -666,6 +679,18 @@ export class ConclaveNode extends Resource implements NodeApi {
     if (peers.length === 0) waitingFor.push('peers: no other device of this account is connected')
     if (!this.cluster.writable)
       waitingFor.push('cluster: this device is not yet a writer (waiting for its certificate)')
+    const cores = await this.coreStatus(devices)
+    const durability: DurabilityStatus = {
+      copies: this.durability.copies,
+      timeoutMs: this.durability.timeoutMs,
+      statusTarget: this.durability.statusTarget,
+      belowTarget: cores.filter((c) => c.belowTarget).length
+    }
+    if (durability.belowTarget > 0) {
+      waitingFor.push(
+        `copies: ${durability.belowTarget} writer core(s) held by fewer than ${durability.statusTarget} nodes`
+      )
+    }
     return {
       accountId: identity.accountId,
       deviceId: identity.deviceId,
@@ -686,7 +711,8 @@ export class ConclaveNode extends Resource implements NodeApi {
       },
       devices: deviceStatus,
       peers,
-      cores: this.coreStatus(devices),
+      cores,
+      durability,
       waitingFor,
       skipped: (await this.cluster.skipped()).length,
       clusterView: {
@@ -697,27 +723,53 @@ export class ConclaveNode extends Resource implements NodeApi {
     }
   }
 
-  /** Every open core of the store with how many connected peers hold all of it. */
-  coreStatus(devices: DeviceRecord[] = []): CoreStatus[] {
+  /**
+   * Every open core of the store with the nodes holding all of it
+   * (docs/durability.md). Writer cores (the cluster's and the open
+   * conversations') are named and flagged when held by fewer than the
+   * status target; the other cores are autobase state rebuilt from them.
+   */
+  async coreStatus(devices: DeviceRecord[] = []): Promise<CoreStatus[]> {
     const names = new Map<string, string>()
-    for (const d of devices)
-      names.set(d.writerCoreKey, `cluster writer of device ${d.device} (epoch ${d.epoch})`)
-    const out: CoreStatus[] = []
-    const tracker = (this.store as unknown as { cores: Iterable<InternalCore> }).cores
-    for (const core of tracker) {
-      if (!core.key || !core.state) continue
-      const length = core.state.length
-      // a node reached over the swarm and directly is one copy, not two
-      const holders = new Set<string>()
-      for (const peer of core.replicator?.peers ?? []) {
-        if (length > 0 && peer.remoteContiguousLength >= length)
-          holders.add(peer.remotePublicKey ? hex(peer.remotePublicKey) : `#${holders.size}`)
+    const deviceNames = new Map(devices.map((d) => [d.device, d.deviceId]))
+    try {
+      for (const w of await this.cluster.writers()) {
+        const id = deviceNames.get(w.device) ?? `device ${w.device}`
+        names.set(w.core, `cluster writer of ${id} (device ${w.device}, epoch ${w.epoch}, ${w.state})`)
       }
-      const key = hex(core.key)
-      out.push({ key, name: names.get(key) ?? 'autobase core', length, copies: holders.size })
+    } catch (err) {
+      this.log.debug('cluster writers not read', { err: err as Error })
     }
-    out.sort((a, b) => a.key.localeCompare(b.key))
-    return out
+    for (const d of devices) {
+      if (!names.has(d.writerCoreKey))
+        names.set(d.writerCoreKey, `cluster writer of ${d.deviceId} (device ${d.device}, epoch ${d.epoch})`)
+    }
+    if (this.conversations) for (const [k, v] of await this.conversations.coreNames()) names.set(k, v)
+    const target = this.durability.statusTarget
+    return this.durability.cores().map((c) => {
+      const name = names.get(c.key)
+      const kind = name === undefined ? 'view' : 'writer'
+      return {
+        key: c.key,
+        name: name ?? 'autobase state (rebuilt from the writers)',
+        kind,
+        length: c.length,
+        copies: c.copies,
+        local: c.local,
+        holders: c.holders.map((h) => ({ deviceId: this.#deviceName(h.publicKey), online: h.online })),
+        belowTarget: kind === 'writer' && c.length > 0 && c.copies < target
+      }
+    })
+  }
+
+  /** A peer's device id (own or a friend's device), else its key. */
+  #deviceName(publicKey: string): string {
+    const key = unhex(publicKey)
+    return (
+      this.cluster.deviceBySigningKey(key)?.deviceId ??
+      this.cluster.friendBySigningKey(key)?.deviceId ??
+      publicKey
+    )
   }
 
   async createInvite(opts: InviteOptions): Promise<InviteResult> {
@@ -828,8 +880,8 @@ export class ConclaveNode extends Resource implements NodeApi {
     return this.conversations.show(id, page)
   }
 
-  postMessage(id: string, kind: string, body: Record<string, unknown>) {
-    return this.conversations.post(id, kind, body)
+  postMessage(id: string, kind: string, body: Record<string, unknown>, opts: PostOptions = {}) {
+    return this.conversations.post(id, kind, body, opts)
   }
 
   async revoke(ref: string): Promise<{ deviceId: string }> {
@@ -864,12 +916,6 @@ function friendSummary(f: FriendRecord): FriendSummary {
     devices: f.devices.map((d) => ({ deviceId: d.deviceId, device: d.device, roles: d.roles })),
     issuedAt: f.issuedAt
   }
-}
-
-interface InternalCore {
-  key: Buffer | null
-  state: { length: number } | null
-  replicator?: { peers: Array<{ remoteContiguousLength: number; remotePublicKey?: Buffer | null }> }
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/

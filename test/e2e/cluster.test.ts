@@ -73,8 +73,8 @@ test(
     await eventually('B writable', async () => (await statusOf(b)).writable, 30_000)
     t.ok(sa.cores.length > 0 && sa.cores.every((c0) => typeof c0.copies === 'number'), 'cores with copies')
     await eventually(
-      'A has cores held by two others',
-      async () => (await statusOf(a)).cores.some((c0) => c0.copies >= 2),
+      'A has cores held by all three nodes',
+      async () => (await statusOf(a)).cores.some((c0) => c0.copies >= 3 && c0.holders.length === 2),
       30_000
     )
 

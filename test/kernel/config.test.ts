@@ -18,6 +18,30 @@ test('defaults', (t) => {
   t.is(c.bootstrap, null)
   t.alike(c.roles, ['access', 'relay'])
   t.is(c.copies, 2)
+  t.is(c.copiesTimeoutMs, 15_000)
+})
+
+test('copies and their timeout: file, environment (seconds) and flags (seconds)', (t) => {
+  const h = home(t)
+  writeFileSync(join(h, 'config.json'), JSON.stringify({ copies: 3, copiesTimeoutMs: 2500 }))
+  const file = loadConfig({ home: h, env: {} })
+  t.alike([file.copies, file.copiesTimeoutMs], [3, 2500])
+  const env = loadConfig({ home: h, env: { CONCLAVE_COPIES: '1', CONCLAVE_COPIES_TIMEOUT: '7' } })
+  t.alike([env.copies, env.copiesTimeoutMs], [1, 7000])
+  const flags = loadConfig({
+    home: h,
+    env: { CONCLAVE_COPIES: '1' },
+    flags: { copies: '2', copiesTimeout: '0' }
+  })
+  t.alike([flags.copies, flags.copiesTimeoutMs], [2, 0], 'flags win; 0 s checks once')
+  for (const bad of [{ copies: '0' }, { copies: '17' }, { copies: 'two' }, { copiesTimeout: '121' }]) {
+    try {
+      loadConfig({ home: h, env: {}, flags: bad })
+      t.fail(`accepted ${JSON.stringify(bad)}`)
+    } catch (err) {
+      t.ok(isConclaveError(err, 'CONFIG_INVALID'), `${JSON.stringify(bad)} -> ${(err as Error).message}`)
+    }
+  }
 })
 
 test('layers: defaults < file < env < flags', (t) => {

@@ -1,5 +1,16 @@
 export { type BlindEncryption, blindEncryption, defaultWrapKey } from './blind-encryption.js'
 export { type EntryCodec, jsonCodec } from './codec.js'
+export {
+  COPIES_POLL_MS,
+  type CopiesOptions,
+  type CopiesResult,
+  CopiesTracker,
+  type CopyPeer,
+  holdersOf,
+  type KnownHolder,
+  peerLengths,
+  waitForCopies
+} from './copies.js'
 export { SubstrateErrors } from './errors.js'
 export {
   type Finality,
