@@ -100,10 +100,20 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
       recovered: true
     })
     writeIdentity(home, identity, secrets)
-    const r = await recoverDevice({ config: config(), log: silentLogger })
+    // when each phase began, and when the download reached all its cores
+    const phases: Record<string, number> = {}
+    const r = await recoverDevice({
+      config: config(),
+      log: silentLogger,
+      onProgress: (p) => {
+        phases[p.phase] ??= now()
+        if (p.phase === 'downloading' && p.cores.total > 0 && p.cores.done === p.cores.total)
+          phases.downloaded ??= now()
+      }
+    })
     const recovered = now()
     await startNode()
-    return { started, recovered, ready: now(), result: r }
+    return { started, recovered, ready: now(), result: r, phases }
   },
   async invite() {
     return node!.createInvite({ indexer: true })

@@ -49,6 +49,18 @@ interface Shown {
   log: { writable: boolean; viewLength: number; viewSignedLength: number }
 }
 
+/** The recovery step's phases: search, certify, download, then the wait for a final cluster view. */
+function phaseTimes(rec: { started: number; recovered: number; phases: Record<string, number> }) {
+  const p = rec.phases
+  const at = (k: string) => p[k] ?? Number.NaN
+  return {
+    search: round(at('certifying') - rec.started),
+    certify: round(at('downloading') - at('certifying')),
+    download: round(at('downloaded') - at('downloading')),
+    final: round(rec.recovered - at('downloaded'))
+  }
+}
+
 export async function run({
   quick,
   n: nArg
@@ -139,10 +151,13 @@ export async function run({
 
     // recovery: a fresh process, then recover → run → all messages, same view as B
     a = await start('node')
-    const rec = await a.call<{ started: number; recovered: number; ready: number; result: RecoveryResult }>(
-      'recover',
-      { home: homeA, mnemonic }
-    )
+    const rec = await a.call<{
+      started: number
+      recovered: number
+      ready: number
+      result: RecoveryResult
+      phases: Record<string, number>
+    }>('recover', { home: homeA, mnemonic })
     log(`recovery step done in ${Math.round(rec.recovered - rec.started)} ms; node ready`)
     const listed = await a.call<{ at: number }>('until', { id, n })
     log(`A lists all ${n} messages`)
@@ -155,6 +170,9 @@ export async function run({
       120_000
     )
     const totalMs = same.at - rec.started
+    const phases = phaseTimes(rec)
+    type Cv = { view: { length: number; signedLength: number } }
+    const clusterA = (await a.call<Cv>('status')).view
     const measured = await a.call<{ cores: number; blocks: number; bytes: number; wireRx: number }>('measure')
 
     return {
@@ -167,9 +185,14 @@ export async function run({
         bytes: writer.byteLength,
         blockBytes: blockSize,
         recoveryStepMs: round(rec.recovered - rec.started),
+        recoveryPhasesMs: phases,
+        /** the same without the recovery step's wait for a final cluster view (up to 60 s, see docs/performance.md) */
+        withoutFinalWaitMs: round(totalMs - (Number.isFinite(phases.final) ? phases.final : 0)),
         nodeStartMs: round(rec.ready - rec.recovered),
         untilListedMs: round(listed.at - rec.ready),
         untilSameViewMs: round(same.at - listed.at),
+        /** the cluster view on A once synced: final when signedLength = length */
+        clusterViewA: { length: clusterA.length, signedLength: clusterA.signedLength },
         clusterCores: rec.result.cores,
         clusterBytes: rec.result.bytes,
         messagesPerSecond: Math.round(n / (totalMs / 1000)),
