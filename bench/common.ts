@@ -1,3 +1,4 @@
+import { type ChildProcess, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,3 +58,41 @@ export function tempDir(name: string): { dir: string; remove(): void } {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** A benchmark peer: a child process driven over IPC (`{ id, op, args }` → `{ id, result | error }`). */
+export interface Peer {
+  proc: ChildProcess
+  call<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>
+}
+
+/** Forks `script` with `args` and resolves once it sent its first (ready) message. */
+export function forkPeer(script: string, args: string[]): Promise<Peer> {
+  const proc = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let next = 0
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
+  proc.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
+    if (m.id === undefined) return
+    const p = pending.get(m.id)
+    if (!p) return
+    pending.delete(m.id)
+    if (m.error) p.reject(new Error(m.error))
+    else p.resolve(m.result)
+  })
+  proc.on('exit', () => {
+    for (const p of pending.values()) p.reject(new Error('peer exited'))
+  })
+  const peer: Peer = {
+    proc,
+    call<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+      const id = next++
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+        proc.send({ id, op, args })
+      })
+    }
+  }
+  return new Promise((resolve, reject) => {
+    proc.once('message', () => resolve(peer))
+    proc.once('exit', (code) => reject(new Error(`peer exited ${code}`)))
+  })
+}

@@ -7,7 +7,6 @@
 // P2: three writers post at once, in batches; messages merged, applied
 //     (signature, pattern rules, tally evaluated) and listed in C's view per
 //     second, from the first post until C lists them all.
-import { type ChildProcess, fork } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import createTestnet from 'hyperdht/testnet.js'
@@ -15,44 +14,12 @@ import type { ManifestInput } from '../conversations/index.js'
 import { randomBytes } from '../src/kernel/crypto/hash.js'
 import { hex } from '../src/kernel/encoding.js'
 import { account } from '../test/conversations/helpers.js'
-import { type BenchFigure, figure, percentile, round, sleep, tempDir } from './common.js'
+import { type BenchFigure, figure, forkPeer, type Peer, percentile, round, sleep, tempDir } from './common.js'
 
 const PEER = join(process.cwd(), 'dist', 'bench', 'conv-peer.js')
 
-interface Peer {
-  proc: ChildProcess
-  call<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>
-}
-
 function startPeer(mode: 'conv' | 'bare', dir: string, bootstrap: string): Promise<Peer> {
-  const proc = fork(PEER, [mode, dir, bootstrap], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  let next = 0
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
-  proc.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
-    if (m.id === undefined) return
-    const p = pending.get(m.id)
-    if (!p) return
-    pending.delete(m.id)
-    if (m.error) p.reject(new Error(m.error))
-    else p.resolve(m.result)
-  })
-  proc.on('exit', () => {
-    for (const p of pending.values()) p.reject(new Error('peer exited'))
-  })
-  const peer: Peer = {
-    proc,
-    call<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
-      const id = next++
-      return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-        proc.send({ id, op, args })
-      })
-    }
-  }
-  return new Promise((resolve, reject) => {
-    proc.once('message', () => resolve(peer))
-    proc.once('exit', (code) => reject(new Error(`peer exited ${code}`)))
-  })
+  return forkPeer(PEER, [mode, dir, bootstrap])
 }
 
 interface Trio {

@@ -2,13 +2,15 @@
 import { run as consensus } from './consensus.js'
 import { run as conversation } from './conversation.js'
 import { run as node } from './node.js'
+import { run as recovery } from './recovery.js'
 
 const quick = process.argv.includes('--quick')
 const out: Record<string, unknown> = {}
 for (const [name, fn] of [
   ['consensus', consensus],
   ['node', node],
-  ['conversation', conversation]
+  ['conversation', conversation],
+  ['recovery', recovery]
 ] as const) {
   process.stderr.write(`bench: ${name}…\n`)
   try {

@@ -1,0 +1,237 @@
+// One process of the recovery benchmark (bench/recovery.ts), driven over IPC.
+//
+// mode "node": a real ConclaveNode on its own home (RocksDB store, Hyperswarm
+// on the parent's DHT testnet). It can create an account, join one with an
+// invite, or recover a home from the seed (recoverDevice, then the node), and
+// post many messages into a conversation with Conversation.postBatch.
+// mode "bare": the substrate alone: one plain hypercore in a fresh corestore,
+// seeded ("seed") or downloaded in full ("fetch") over Hyperswarm.
+// Every time it reports is absolute (performance.timeOrigin + performance.now()).
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import { loadConfig } from '../src/kernel/config.js'
+import { hex, unhex } from '../src/kernel/encoding.js'
+import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
+import { mnemonicToSeed } from '../src/kernel/identity/mnemonic.js'
+import { silentLogger } from '../src/kernel/log.js'
+import { joinCluster } from '../src/node/join.js'
+import { ConclaveNode } from '../src/node/node.js'
+import { recoverDevice } from '../src/node/recover.js'
+
+const [mode, bootstrapFlag] = process.argv.slice(2) as ['node' | 'bare', string]
+const bootstrap = bootstrapFlag.split(',').map((s) => {
+  const [host, port] = s.split(':')
+  return { host: host!, port: Number(port) }
+})
+const now = () => performance.timeOrigin + performance.now()
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+let node: ConclaveNode | null = null
+let home = ''
+
+const config = () => loadConfig({ home, env: {}, flags: { bootstrap: bootstrapFlag } })
+
+async function startNode(): Promise<void> {
+  node = new ConclaveNode({ config: config(), log: silentLogger })
+  await node.ready()
+}
+
+/** Bytes received over the node's swarm connections so far. */
+function wireRx(swarm: Hyperswarm | null | undefined): number {
+  let rx = 0
+  for (const conn of swarm?.connections ?? []) {
+    rx += (conn.rawStream as unknown as { bytesReceived?: number } | null)?.bytesReceived ?? 0
+  }
+  return rx
+}
+
+/** Blocks and bytes of every core the node's store holds. */
+function storeCores(): { cores: number; blocks: number; bytes: number } {
+  const tracker = (node!.store as unknown as { cores: Iterable<InternalCore> }).cores
+  let cores = 0
+  let blocks = 0
+  let bytes = 0
+  for (const core of tracker) {
+    if (!core.state) continue
+    cores++
+    blocks += core.state.length
+    bytes += core.state.byteLength
+  }
+  return { cores, blocks, bytes }
+}
+
+interface InternalCore {
+  state: { length: number; byteLength: number } | null
+}
+
+// --- bare ---
+let store: Corestore | null = null
+let swarm: Hyperswarm | null = null
+
+async function bareSwarm(dir: string): Promise<void> {
+  store = new Corestore(dir)
+  await store.ready()
+  swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1' }) })
+  swarm.on('connection', (conn) => store!.replicate(conn))
+}
+
+const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
+  // --- node ---
+  async create(a) {
+    home = String(a.home)
+    const { identity, secrets } = identityFromSeed(mnemonicToSeed(String(a.mnemonic)), { device: 0 })
+    writeIdentity(home, identity, secrets)
+    await startNode()
+    return { accountId: identity.accountId }
+  },
+  async join(a) {
+    home = String(a.home)
+    await joinCluster(home, String(a.invite), { bootstrap, timeoutMs: 60_000 })
+    await startNode()
+    return null
+  },
+  /** What `conclave recover` then `conclave run` do, timed: recoverDevice, then the node. */
+  async recover(a) {
+    home = String(a.home)
+    const started = now()
+    const { identity, secrets } = identityFromSeed(mnemonicToSeed(String(a.mnemonic)), {
+      device: 0,
+      recovered: true
+    })
+    writeIdentity(home, identity, secrets)
+    // when each phase began, and when the download reached all its cores
+    const phases: Record<string, number> = {}
+    const r = await recoverDevice({
+      config: config(),
+      log: silentLogger,
+      onProgress: (p) => {
+        phases[p.phase] ??= now()
+        if (p.phase === 'downloading' && p.cores.total > 0 && p.cores.done === p.cores.total)
+          phases.downloaded ??= now()
+      }
+    })
+    const recovered = now()
+    await startNode()
+    return { started, recovered, ready: now(), result: r, phases }
+  },
+  async invite() {
+    return node!.createInvite({ indexer: true })
+  },
+  async status() {
+    const s = await node!.status()
+    return { writable: s.writable, devices: s.devices.length, peers: s.peers.length, view: s.clusterView }
+  },
+  async addFriend(a) {
+    await node!.addFriend(String(a.card))
+    return null
+  },
+  async startConvo(a) {
+    return node!.startConversation({
+      pattern: 'discussion',
+      topic: 'Recovery bench',
+      method: 'lazy-consensus',
+      deadline: Date.now() + 24 * 3600_000,
+      with: [String(a.with)]
+    })
+  },
+  /** Posts `n` messages of `size` characters in batches of `batch` (one append each). */
+  async post(a) {
+    const conv = node!.conversations.get(String(a.id))
+    const n = Number(a.n)
+    const size = Number(a.size)
+    const batch = Number(a.batch)
+    const pad = 'x'.repeat(size)
+    const started = now()
+    for (let i = 0; i < n; i += batch) {
+      const items = []
+      for (let j = i; j < Math.min(n, i + batch); j++) {
+        const head = `m${j} `
+        items.push({ kind: 'post', body: { text: head + pad.slice(head.length) } })
+      }
+      const r = await conv.postBatch(items)
+      const skipped = r.find((x) => x.skipped)
+      if (skipped) throw new Error(`skipped: ${skipped.skipped}`)
+    }
+    return { started, ended: now() }
+  },
+  /** This device's writer core of the conversation: blocks and bytes. */
+  async writerCore(a) {
+    const local = node!.conversations.get(String(a.id)).base.autobase.local
+    return { key: hex(local.key!), length: local.length, byteLength: local.byteLength }
+  },
+  /** Resolves when the conversation lists at least `n` messages; then its state. */
+  async until(a) {
+    const id = String(a.id)
+    const n = Number(a.n)
+    for (;;) {
+      try {
+        const s = await node!.conversations.show(id, { limit: 0 })
+        if (s.total >= n) return { at: now(), total: s.total, viewHash: s.viewHash, writable: s.log.writable }
+      } catch {
+        // not re-learned yet
+      }
+      await sleep(a.pollMs === undefined ? 20 : Number(a.pollMs))
+    }
+  },
+  async show(a) {
+    const s = await node!.conversations.show(String(a.id), { limit: 0 })
+    return { total: s.total, viewHash: s.viewHash, log: s.log, at: now() }
+  },
+  async measure() {
+    return { ...storeCores(), wireRx: wireRx(node?.swarm) }
+  },
+
+  // --- bare ---
+  /** A fresh corestore with one core of `blocks` blocks of `size` bytes, announced on its discovery key. */
+  async seed(a) {
+    await bareSwarm(String(a.dir))
+    const core = store!.get({ name: 'bench' })
+    await core.ready()
+    const blocks = Number(a.blocks)
+    const size = Number(a.size)
+    const block = Buffer.alloc(size, 7)
+    for (let i = 0; i < blocks; i += 1000) {
+      const n = Math.min(1000, blocks - i)
+      await core.append(Array.from({ length: n }, () => block))
+    }
+    await swarm!.join(core.discoveryKey, { server: true, client: false }).flushed()
+    return { key: hex(core.key!), length: core.length, byteLength: core.byteLength }
+  },
+  /** A fresh corestore downloads the core in full; timed from the call. */
+  async fetch(a) {
+    const started = now()
+    await bareSwarm(String(a.dir))
+    const core = store!.get({ key: unhex(String(a.key)) })
+    await core.ready()
+    const found = core.findingPeers()
+    swarm!.join(core.discoveryKey, { server: false, client: true })
+    void swarm!.flush().then(found, found)
+    while (core.length < Number(a.length)) {
+      if (!(await core.update({ wait: true }))) await sleep(10)
+    }
+    await core.download({ start: 0, end: core.length }).done()
+    return { started, ended: now(), length: core.length, byteLength: core.byteLength, wireRx: wireRx(swarm) }
+  },
+
+  async close() {
+    if (node) await node.close().catch(() => {})
+    if (swarm) await swarm.destroy().catch(() => {})
+    if (store) await store.close().catch(() => {})
+    setImmediate(() => process.exit(0))
+    return null
+  }
+}
+
+process.on('message', (m: { id: number; op: string; args?: Record<string, unknown> }) => {
+  const fn = ops[m.op]
+  if (!fn) {
+    process.send!({ id: m.id, error: `unknown op ${m.op} (${mode})` })
+    return
+  }
+  fn(m.args ?? {}).then(
+    (result) => process.send!({ id: m.id, result }),
+    (err: Error) => process.send!({ id: m.id, error: err.stack ?? err.message })
+  )
+})
+process.send!({ ready: true })
