@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import test from 'brittle'
 import { conclave, tmpHome } from '../helpers/cli.js'
@@ -229,10 +230,14 @@ test(
     )
     await eventually('X learns it', async () => (await show(x, lateId)) !== null, 90_000)
     const a2Device = (await a2.api<{ deviceId: string }>('GET', '/api/status')).body.deviceId
-    // A2 goes away: restarted on a DHT of its own, it reaches no other device
+    // A2 goes away: restarted on a DHT of its own, it reaches no other device: its direct dials
+    // go to a SOCKS5 proxy that is not there, and it listens on a port the others do not know
     const away = await createTestnet(t, 2)
     await a2.stop()
-    a2 = await startNode(t, homeA2, { bootstrap: away.bootstrapFlag })
+    a2 = await startNode(t, homeA2, {
+      bootstrap: away.bootstrapFlag,
+      args: ['--socks5', `127.0.0.1:${await freePort()}`, '--direct-port', String(await freePort())]
+    })
     t.is((await a.cli(['vote', lateId, 'in'])).code, 0, 'A answers: the predicate closes it')
     for (const n of [a, x]) {
       await eventually(`closed and final on ${n.home}`, () => finalOn(n, lateId), 120_000)
@@ -288,3 +293,12 @@ test(
     t.pass('the new device holds the same view')
   }
 )
+
+/** A TCP port nothing listens on (just released by the system). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
