@@ -189,10 +189,10 @@ test(
         120_000,
         500
       )
-      t.is(s.swarm.dhtNodes, 0, 'still without a DHT')
+      // the bootstrap is gone; the devices' own DHT nodes may have found each other meanwhile
       t.ok(
-        s.peers.every((p) => p.transport === 'direct'),
-        'and only direct connections'
+        other(s, ids.b)?.direct,
+        `${n.home} has a direct link to B (${s.swarm.dhtNodes} DHT node(s) known)`
       )
     }
     t.pass("A and C hold B's new address in their views and are linked to B again")
