@@ -4,13 +4,14 @@ import type { HybridPublicKey } from '../src/kernel/crypto/hybrid-sign.js'
 import { hex } from '../src/kernel/encoding.js'
 import { ConclaveError, isConclaveError, KernelErrors } from '../src/kernel/errors.js'
 import { accountIdFromPublic } from '../src/kernel/identity/keys.js'
-import { Resource } from '../src/kernel/lifecycle.js'
+import { Rerun, Resource } from '../src/kernel/lifecycle.js'
 import {
   coreKeyFor,
   type EntryCodec,
   jsonCodec,
   type MembershipHost,
   openBase,
+  readPrefix,
   type SkipRecord,
   type SubstrateBase,
   skipKey,
@@ -97,8 +98,11 @@ export class Cluster extends Resource {
   readonly #trusted = new Map<string, DeviceRecord>()
   #cacheSignature = ''
   #friendKeys = new Map<string, { accountId: string; deviceId: string }>()
-  #refreshing: Promise<void> | null = null
-  #dirty = false
+  /** Re-reads the devices into the sync cache; concurrent calls share one run that starts after them. */
+  readonly #refresher = new Rerun(
+    () => this.#reload(),
+    () => this.closing !== null
+  )
   readonly #onUpdate = (): void => {
     this.emit('update')
     this.#refresh().catch((err: unknown) => {
@@ -159,28 +163,23 @@ export class Cluster extends Resource {
     if (!base) return
     base.off('update', this.#onUpdate)
     base.off('fault', this.#onFault)
-    await this.#refreshing?.catch(() => {})
+    await this.#refresher.idle.catch(() => {})
     await base.close()
   }
 
   /** Every device the view knows, revoked included, by device index. */
   async devices(): Promise<DeviceRecord[]> {
     await this.#opened()
-    const out: DeviceRecord[] = []
-    for await (const { value } of this.base.view.createReadStream(prefixRange(DEVICE_PREFIX))) {
-      out.push(value as DeviceRecord)
-    }
-    return out
+    return (await readPrefix<DeviceRecord>(this.base.view, DEVICE_PREFIX)).map((r) => r.value)
   }
 
   /** Every writer core the view has certified (hex core key), current, retired and revoked. */
   async writers(): Promise<Array<WriterRecord & { core: string }>> {
     await this.#opened()
-    const out: Array<WriterRecord & { core: string }> = []
-    for await (const { key, value } of this.base.view.createReadStream(prefixRange(WRITER_PREFIX))) {
-      out.push({ ...(value as WriterRecord), core: key.slice(WRITER_PREFIX.length) })
-    }
-    return out
+    return (await readPrefix<WriterRecord>(this.base.view, WRITER_PREFIX)).map((r) => ({
+      ...r.value,
+      core: r.id
+    }))
   }
 
   /** A device by id (`dev_…`) or by index (a decimal string); null if the view has none. */
@@ -226,14 +225,16 @@ export class Cluster extends Resource {
     return this.#friendKeys.get(hex(publicKey)) ?? null
   }
 
+  /** The device id a signing key (hex) belongs to, own or a friend's; the key itself when unknown. */
+  deviceIdOrKey(publicKey: string): string {
+    const key = Buffer.from(publicKey, 'hex')
+    return this.deviceBySigningKey(key)?.deviceId ?? this.friendBySigningKey(key)?.deviceId ?? publicKey
+  }
+
   /** Friends' latest contact cards, by account id. */
   async friends(): Promise<FriendRecord[]> {
     await this.#opened()
-    const out: FriendRecord[] = []
-    for await (const { value } of this.base.view.createReadStream(prefixRange(FRIEND_PREFIX))) {
-      out.push(value as FriendRecord)
-    }
-    return out
+    return (await readPrefix<FriendRecord>(this.base.view, FRIEND_PREFIX)).map((r) => r.value)
   }
 
   /**
@@ -251,11 +252,7 @@ export class Cluster extends Resource {
   /** Every device's last address as the device itself wrote it, by device id. */
   async addresses(): Promise<AddressRecord[]> {
     await this.#opened()
-    const out: AddressRecord[] = []
-    for await (const { value } of this.base.view.createReadStream(prefixRange(ADDRESS_PREFIX))) {
-      out.push(value as AddressRecord)
-    }
-    return out
+    return (await readPrefix<AddressRecord>(this.base.view, ADDRESS_PREFIX)).map((r) => r.value)
   }
 
   /** One device's last address from the view, or null. */
@@ -440,24 +437,8 @@ export class Cluster extends Resource {
     return true
   }
 
-  /** Re-reads the devices into the sync cache; concurrent calls share one run that starts after them. */
   #refresh(): Promise<void> {
-    if (this.#refreshing) {
-      this.#dirty = true
-      return this.#refreshing
-    }
-    const run = async (): Promise<void> => {
-      try {
-        do {
-          this.#dirty = false
-          await this.#reload()
-        } while (this.#dirty && !this.closing)
-      } finally {
-        this.#refreshing = null
-      }
-    }
-    this.#refreshing = run()
-    return this.#refreshing
+    return this.#refresher.trigger()
   }
 
   async #reload(): Promise<void> {

@@ -41,10 +41,7 @@ export function writerKey(coreKeyHex: string): string {
 }
 
 /** The hyperbee range holding every key that starts with `prefix`. */
-export function prefixRange(prefix: string): { gte: string; lt: string } {
-  const last = prefix.charCodeAt(prefix.length - 1)
-  return { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) }
-}
+export { prefixRange } from '../src/kernel/substrate/view-read.js'
 
 export const FRIEND_PREFIX = 'friend/'
 export const FRIEND_KEY_PREFIX = 'friend-key/'

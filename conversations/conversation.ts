@@ -12,6 +12,7 @@ import {
   jsonCodec,
   type KeyPair,
   openBase,
+  readPrefix,
   type SkipRecord,
   type SubstrateBase,
   skipKey
@@ -504,11 +505,10 @@ export class Conversation extends Resource {
   /** Every writer core the view has admitted (hex core key): current, retired and revoked. */
   async writers(): Promise<Array<WriterRecord & { core: string }>> {
     await this.#opened()
-    const out: Array<WriterRecord & { core: string }> = []
-    for await (const { key, value } of this.base.view.createReadStream(prefixRange(WRITER_PREFIX))) {
-      out.push({ ...(value as WriterRecord), core: key.slice(WRITER_PREFIX.length) })
-    }
-    return out
+    return (await readPrefix<WriterRecord>(this.base.view, WRITER_PREFIX)).map((r) => ({
+      ...r.value,
+      core: r.id
+    }))
   }
 
   /** Content hash of the view: equal on every node that applied the same log. */

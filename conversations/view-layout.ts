@@ -41,10 +41,7 @@ export const msgKey = (seq: number): string => MSG_PREFIX + pad(seq)
 export const inputKey = (n: number): string => INPUT_PREFIX + pad(n)
 
 /** The hyperbee range holding every key that starts with `prefix`. */
-export function prefixRange(prefix: string): { gte: string; lt: string } {
-  const last = prefix.charCodeAt(prefix.length - 1)
-  return { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) }
-}
+export { prefixRange } from '../src/kernel/substrate/view-read.js'
 
 export interface StateRecord {
   v: 1

@@ -51,3 +51,45 @@ export abstract class Resource extends EventEmitter {
     if (this.closing) throw KernelErrors.KERNEL_CLOSED(`${this.constructor.name} is closed`)
   }
 }
+
+/**
+ * Runs `work` one run at a time. A trigger while a run is going asks for one
+ * more run after it (any number of triggers in between make one), so every
+ * trigger is followed by a run that started after it; the promise a trigger
+ * returns settles when the runs it joined are over.
+ */
+export class Rerun {
+  readonly #work: () => Promise<void>
+  readonly #stopped: () => boolean
+  #running: Promise<void> | null = null
+  #again = false
+
+  constructor(work: () => Promise<void>, stopped: () => boolean = () => false) {
+    this.#work = work
+    this.#stopped = stopped
+  }
+
+  trigger(): Promise<void> {
+    if (this.#running) {
+      this.#again = true
+      return this.#running
+    }
+    const loop = async (): Promise<void> => {
+      try {
+        do {
+          this.#again = false
+          await this.#work()
+        } while (this.#again && !this.#stopped())
+      } finally {
+        this.#running = null
+      }
+    }
+    this.#running = loop()
+    return this.#running
+  }
+
+  /** The current run (and the reruns it was asked for), or a resolved promise. */
+  get idle(): Promise<void> {
+    return this.#running ?? Promise.resolve()
+  }
+}

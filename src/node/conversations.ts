@@ -367,7 +367,7 @@ export class ConversationManager extends Resource {
       copies: ack.copies,
       target: ack.target,
       durable: ack.durable,
-      holders: ack.holders.map((k) => this.#holderName(k))
+      holders: ack.holders.map((k) => this.#c.cluster.deviceIdOrKey(k))
     }
     if (!ack.durable) {
       throw NodeErrors.NODE_NOT_DURABLE(
@@ -378,16 +378,6 @@ export class ConversationManager extends Resource {
       )
     }
     return out
-  }
-
-  /** A holder's device id (own or a friend's device), else its key. */
-  #holderName(publicKey: string): string {
-    const key = unhex(publicKey)
-    return (
-      this.#c.cluster.deviceBySigningKey(key)?.deviceId ??
-      this.#c.cluster.friendBySigningKey(key)?.deviceId ??
-      publicKey
-    )
   }
 
   /** What each writer core of the open conversations is, by core key (hex), for status. */

@@ -74,7 +74,7 @@ export class Durability extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    this.#timer = setInterval(() => this.cores(), COPIES_SAMPLE_MS)
+    this.#timer = setInterval(() => this.#observe(), COPIES_SAMPLE_MS)
     this.#timer.unref()
   }
 
@@ -104,13 +104,23 @@ export class Durability extends Resource {
     return ack
   }
 
+  /** The store's open cores (none once it closes). */
+  *#openCores(): Iterable<StoredCore & { key: Buffer; state: { length: number } }> {
+    if (this.#store.closing) return
+    for (const core of (this.#store as unknown as { cores: Iterable<StoredCore> }).cores) {
+      if (core.key && core.state) yield core as StoredCore & { key: Buffer; state: { length: number } }
+    }
+  }
+
+  /** Remembers which peers hold what, so a node that leaves still counts for what it held. */
+  #observe(): void {
+    for (const core of this.#openCores()) this.#tracker.observe(hex(core.key), core.replicator?.peers ?? [])
+  }
+
   /** Every open core of the store with the nodes holding all of it (and remembers what it saw). */
   cores(): CoreCopies[] {
     const out: CoreCopies[] = []
-    if (this.#store.closing) return out
-    const tracker = (this.#store as unknown as { cores: Iterable<StoredCore> }).cores
-    for (const core of tracker) {
-      if (!core.key || !core.state) continue
+    for (const core of this.#openCores()) {
       const key = hex(core.key)
       const length = core.state.length
       this.#tracker.observe(key, core.replicator?.peers ?? [])

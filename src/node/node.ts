@@ -1,9 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
-import { join } from 'node:path'
 import Corestore from 'corestore'
-import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import type { AddressRecord } from '../../cluster/addresses.js'
 import { issueCertificate, issueRevocation } from '../../cluster/certificate.js'
@@ -14,17 +12,17 @@ import type { FriendRecord } from '../../cluster/friends.js'
 import { createInvite, encodeInvite } from '../../cluster/invite.js'
 import { PairingServer } from '../../cluster/pairing.js'
 import { type Config, dhtBindHost } from '../kernel/config.js'
-import type { HybridPublicKey } from '../kernel/crypto/hybrid-sign.js'
 import { hex, unhex } from '../kernel/encoding.js'
 import { KernelErrors } from '../kernel/errors.js'
 import { identityFromSeed, type LoadedIdentity, loadIdentity } from '../kernel/identity/home-store.js'
 import { deriveDevice, deriveRoot } from '../kernel/identity/keys.js'
-import { Resource } from '../kernel/lifecycle.js'
+import { Rerun, Resource } from '../kernel/lifecycle.js'
 import { createLogger, type Logger } from '../kernel/log.js'
-import { Replicator, swarmFirewall } from '../kernel/substrate/index.js'
+import { Replicator } from '../kernel/substrate/index.js'
 import { formatHostPort, parseHostPort } from './direct.js'
 import { DirectLinks } from './direct-links.js'
 import { NodeErrors } from './errors.js'
+import { clusterInitFor, createSwarm, openHomeStore } from './open.js'
 import { type AddressEvent, Heartbeats, remoteAddressOf } from './heartbeat.js'
 import type { JoinPackage } from './join-package.js'
 import { clusterTopic, signCard, writeCardFile } from './card.js'
@@ -110,16 +108,21 @@ export class ConclaveNode extends Resource implements NodeApi {
   #swarmError: string | null = null
   /** The view's address book, by device id (refreshed on every cluster update). */
   #viewAddresses = new Map<string, AddressRecord>()
-  #readingAddresses: Promise<void> | null = null
-  #addressesDirty = false
+  /** Re-reads the view's address book (and friends' card addresses), then dials. */
+  readonly #addressBook = new Rerun(
+    () => this.#readAddresses(),
+    () => this.closing !== null
+  )
   /** Addresses peers announced for themselves over heartbeats, by signing key hex. */
   readonly #announced = new Map<string, { address: string; at: number }>()
   /** Addresses on friends' contact cards, by device id. */
   #cardAddresses = new Map<string, string>()
   /** The address this device announces and writes to the view. */
   #ownAddress: string | null = null
-  #publishing: Promise<void> | null = null
-  #publishAgain = false
+  readonly #publisher = new Rerun(
+    () => this.#publishOnce(),
+    () => this.closing !== null
+  )
 
   constructor(opts: NodeOptions) {
     super()
@@ -135,13 +138,6 @@ export class ConclaveNode extends Resource implements NodeApi {
   get signingKeyPair(): { publicKey: Buffer; secretKey: Buffer } {
     const secretKey = unhex(this.identity.secrets.device.signingSecretKey)
     return { publicKey: secretKey.subarray(32), secretKey }
-  }
-
-  get rootPublic(): HybridPublicKey {
-    return {
-      ed25519: unhex(this.identity.identity.rootPublic.ed25519),
-      mldsa: unhex(this.identity.identity.rootPublic.mldsa)
-    }
   }
 
   protected override async _open(): Promise<void> {
@@ -166,20 +162,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     }
     for (const k of readTrusted(this.home)) this.#trusted.add(k)
 
-    try {
-      this.store = new Corestore(join(this.home, 'store'), {
-        primaryKey: unhex(secrets.device.corestorePrimaryKey),
-        unsafe: true
-      })
-      await this.store.ready()
-    } catch (err) {
-      throw NodeErrors.NODE_STORE_FAILED(
-        `cannot open the store in ${join(this.home, 'store')}: ${(err as Error).message}`,
-        {
-          cause: err
-        }
-      )
-    }
+    this.store = await openHomeStore(this.home, this.identity)
 
     this.durability = new Durability(
       { store: this.store, now: this.now },
@@ -187,20 +170,12 @@ export class ConclaveNode extends Resource implements NodeApi {
     )
     await this.durability.ready()
 
-    const bootstrapPublicKey = unhex(identity.cluster.bootstrap)
     this.cluster = new Cluster(
       { store: this.store.namespace('conclave/cluster') },
-      {
-        accountId: identity.accountId,
-        rootPublic: this.rootPublic,
-        bootstrapPublicKey,
-        writerKeyPair: {
-          publicKey: unhex(secrets.writer.publicKey),
-          secretKey: unhex(secrets.writer.secretKey)
-        },
-        encryptionKey: unhex(secrets.cluster.encryptionKey),
-        ackIntervalMs: this.config.ackIntervalMs
-      }
+      clusterInitFor(this.identity, this.config, {
+        publicKey: unhex(secrets.writer.publicKey),
+        secretKey: unhex(secrets.writer.secretKey)
+      })
     )
     await this.cluster.ready()
     this.cluster.on('members', () => this.#onMembersChanged())
@@ -209,16 +184,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.#certifySelfIfNeeded()
 
     this.#topic = clusterTopic(this.identity)
-    const host = dhtBindHost(this.config)
-    const dht = new HyperDHT({
-      ...(this.config.bootstrap ? { bootstrap: this.config.bootstrap } : {}),
-      ...(host ? { host } : {})
-    })
-    this.swarm = new Hyperswarm({
-      keyPair: this.signingKeyPair,
-      dht,
-      firewall: swarmFirewall((pk) => this.isAllowedPeer(pk))
-    })
+    this.swarm = createSwarm(this.config, this.signingKeyPair, (pk) => this.isAllowedPeer(pk))
     this.heartbeats = new Heartbeats({ deviceId: identity.deviceId }, { now: this.now, log: this.log })
     this.heartbeats.on('address', (e: AddressEvent) => this.#onAnnounced(e))
     this.heartbeats.on('observed', () => this.#publishAddress())
@@ -253,7 +219,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.#refreshCard()
     await this.#startDirect()
     this.#refreshAddresses()
-    await this.#readingAddresses
+    await this.#addressBook.idle.catch(() => {}) // logged by the trigger
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
     this.#dialKnownDevices()
     this.#publishAddress()
@@ -324,23 +290,9 @@ export class ConclaveNode extends Resource implements NodeApi {
    */
   #publishAddress(): void {
     if (this.closing || !this.direct) return
-    if (this.#publishing) {
-      this.#publishAgain = true
-      return
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.#publishAgain = false
-        await this.#publishOnce()
-      } while (this.#publishAgain && !this.closing)
-    }
-    this.#publishing = run()
-      .catch((err: unknown) => {
-        if (!this.closing) this.log.debug('publishing the direct address failed', { err: err as Error })
-      })
-      .finally(() => {
-        this.#publishing = null
-      })
+    this.#publisher.trigger().catch((err: unknown) => {
+      if (!this.closing) this.log.debug('publishing the direct address failed', { err: err as Error })
+    })
   }
 
   async #publishOnce(): Promise<void> {
@@ -359,32 +311,22 @@ export class ConclaveNode extends Resource implements NodeApi {
     this.#refreshAddresses()
   }
 
-  /** Re-reads the view's address book (and friends' card addresses); concurrent calls share a run that starts after them. */
+  /** Re-reads the address book; concurrent calls share a run that starts after them. */
   #refreshAddresses(): void {
-    if (this.#readingAddresses) {
-      this.#addressesDirty = true
-      return
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.#addressesDirty = false
-        const next = new Map<string, AddressRecord>()
-        for (const r of await this.cluster.addresses()) next.set(r.deviceId, r)
-        const cards = new Map<string, string>()
-        for (const f of await this.cluster.friends())
-          for (const a of f.addresses) cards.set(a.deviceId, a.address)
-        this.#viewAddresses = next
-        this.#cardAddresses = cards
-      } while (this.#addressesDirty && !this.closing)
-      this.#dialDirect()
-    }
-    this.#readingAddresses = run()
-      .catch((err: unknown) => {
-        if (!this.closing) this.log.debug('reading the address book failed', { err: err as Error })
-      })
-      .finally(() => {
-        this.#readingAddresses = null
-      })
+    this.#addressBook.trigger().catch((err: unknown) => {
+      if (!this.closing) this.log.debug('reading the address book failed', { err: err as Error })
+    })
+  }
+
+  async #readAddresses(): Promise<void> {
+    const next = new Map<string, AddressRecord>()
+    for (const r of await this.cluster.addresses()) next.set(r.deviceId, r)
+    const cards = new Map<string, string>()
+    for (const f of await this.cluster.friends())
+      for (const a of f.addresses) cards.set(a.deviceId, a.address)
+    this.#viewAddresses = next
+    this.#cardAddresses = cards
+    this.#dialDirect()
   }
 
   /**
@@ -756,20 +698,13 @@ export class ConclaveNode extends Resource implements NodeApi {
         length: c.length,
         copies: c.copies,
         local: c.local,
-        holders: c.holders.map((h) => ({ deviceId: this.#deviceName(h.publicKey), online: h.online })),
+        holders: c.holders.map((h) => ({
+          deviceId: this.cluster.deviceIdOrKey(h.publicKey),
+          online: h.online
+        })),
         belowTarget: kind === 'writer' && c.length > 0 && c.copies < target
       }
     })
-  }
-
-  /** A peer's device id (own or a friend's device), else its key. */
-  #deviceName(publicKey: string): string {
-    const key = unhex(publicKey)
-    return (
-      this.cluster.deviceBySigningKey(key)?.deviceId ??
-      this.cluster.friendBySigningKey(key)?.deviceId ??
-      publicKey
-    )
   }
 
   async createInvite(opts: InviteOptions): Promise<InviteResult> {

@@ -2,7 +2,6 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import c from 'compact-encoding'
 import Corestore from 'corestore'
-import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import Protomux from 'protomux'
 import { z } from 'zod'
@@ -12,7 +11,7 @@ import {
   SignedCertificateSchema
 } from '../../cluster/certificate.js'
 import { Cluster, type DeviceRecord } from '../../cluster/cluster.js'
-import { type Config, dhtBindHost } from '../kernel/config.js'
+import type { Config } from '../kernel/config.js'
 import { ed25519KeyPairFromSeed } from '../kernel/crypto/ed25519.js'
 import { randomBytes } from '../kernel/crypto/hash.js'
 import { hex, unhex } from '../kernel/encoding.js'
@@ -20,9 +19,10 @@ import { isConclaveError } from '../kernel/errors.js'
 import { loadIdentity, updateIdentity, updateSecrets } from '../kernel/identity/home-store.js'
 import { deriveDevice, deriveDeviceSigning, deriveRoot, deriveWriter } from '../kernel/identity/keys.js'
 import type { Logger } from '../kernel/log.js'
-import { coreKeyFor, Replicator, swarmFirewall } from '../kernel/substrate/index.js'
+import { coreKeyFor, Replicator } from '../kernel/substrate/index.js'
 import { clusterTopic } from './card.js'
 import { NodeErrors } from './errors.js'
+import { clusterInitFor, createSwarm, openHomeStore } from './open.js'
 
 /**
  * Recovery of a device from the seed (docs/recovery.md). A home made by
@@ -154,7 +154,8 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
   const { config, log } = opts
   const now = opts.now ?? Date.now
   const home = config.home
-  const { identity, secrets } = loadIdentity(home)
+  const loaded = loadIdentity(home)
+  const { identity, secrets } = loaded
   if (!secrets.seed) {
     throw NodeErrors.NODE_RECOVERY_NEEDS_ROOT(
       'this home keeps no seed (recovered with --no-keep-root); recover it with the seed kept'
@@ -176,16 +177,6 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
   const report = () =>
     opts.onProgress?.({ ...progress, cores: { ...progress.cores }, bytes: { ...progress.bytes } })
 
-  const clusterInit = {
-    accountId: identity.accountId,
-    rootPublic: {
-      ed25519: unhex(identity.rootPublic.ed25519),
-      mldsa: unhex(identity.rootPublic.mldsa)
-    },
-    bootstrapPublicKey: unhex(identity.cluster.bootstrap),
-    encryptionKey: unhex(secrets.cluster.encryptionKey),
-    ackIntervalMs: config.ackIntervalMs
-  }
   // The probe lives in a store of its own, removed afterwards: autobase opens its system and
   // view cores by key, so a probe in the home's store would share them with the real cluster
   // log and leave its own tentative state in them (the real log then never became final).
@@ -196,7 +187,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
   // the probe: a writer key nobody certified, so it reads the log and can never append to it
   let cluster = new Cluster(
     { store: store.namespace('conclave/recovery-probe') },
-    { ...clusterInit, writerKeyPair: ed25519KeyPairFromSeed(randomBytes(32)) }
+    clusterInitFor(loaded, config, ed25519KeyPairFromSeed(randomBytes(32)))
   )
   let swarm: Hyperswarm | null = null
   let replicator: Replicator | null = null
@@ -207,18 +198,10 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     if (rec) return !rec.revoked
     return ownKeys.has(hex(pk))
   }
-  const topic = clusterTopic({ identity, secrets } as Parameters<typeof clusterTopic>[0])
+  const topic = clusterTopic(loaded)
   /** A swarm on the cluster topic with the device's key, replicating `store` and the cluster log. */
   const connect = async (): Promise<void> => {
-    const host = dhtBindHost(config)
-    swarm = new Hyperswarm({
-      keyPair: signing,
-      dht: new HyperDHT({
-        ...(config.bootstrap ? { bootstrap: config.bootstrap } : {}),
-        ...(host ? { host } : {})
-      }),
-      firewall: swarmFirewall(allowed)
-    })
+    swarm = createSwarm(config, signing, allowed)
     replicator = new Replicator({
       swarm,
       store,
@@ -332,14 +315,10 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     await cluster.close()
     await store.close()
     rmSync(probeDir, { recursive: true, force: true })
-    store = new Corestore(join(home, 'store'), {
-      primaryKey: unhex(secrets.device.corestorePrimaryKey),
-      unsafe: true
-    })
-    await store.ready()
+    store = await openHomeStore(home, loaded)
     cluster = new Cluster(
       { store: store.namespace('conclave/cluster') },
-      { ...clusterInit, writerKeyPair: writer }
+      clusterInitFor(loaded, config, writer)
     )
     await cluster.ready()
     await connect()
@@ -368,7 +347,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
       })
     }
 
-    updateIdentity(home, { ...loadIdentity(home).identity, recovered: false })
+    updateIdentity(home, { ...identity, epoch, recovered: false })
     return {
       device,
       deviceId: identity.deviceId,

@@ -1,24 +1,15 @@
 import test from 'brittle'
 import { addressEntry } from '../../cluster/entries.js'
-import { waitForWriter } from '../../src/kernel/substrate/index.js'
 import { createTestnet } from '../helpers/testnet.js'
-import { appendRaw, codeOf, converged, createAccount, joinSwarm, openDevice } from './helpers.js'
+import { appendRaw, codeOf, converged, createAccount, twoDevices } from './helpers.js'
 
 test('cluster/address: a device writes its own address, newer wins, and bad entries are skipped alike on every node', async (t) => {
   const net = await createTestnet(t)
   const acct = createAccount()
-  const certA = acct.certificate(0, 0, { indexer: true })
-  const certB = acct.certificate(1, 0, { indexer: false })
   const idA = acct.device(0).deviceId
   const idB = acct.device(1).deviceId
 
-  const a = await openDevice(t, acct, { index: 0, name: 'a' })
-  await a.cluster.certify(certA)
-  await a.cluster.certify(certB)
-  const b = await openDevice(t, acct, { index: 1, name: 'b', trusted: [certA, certB] })
-  await joinSwarm(net, a, acct, { server: true, client: false })
-  await joinSwarm(net, b, acct)
-  await waitForWriter(b.cluster.base)
+  const { a, b } = await twoDevices(t, net, acct)
 
   await a.cluster.setAddress(idA, '192.0.2.10:40000', 1_000)
   t.alike(

@@ -23,7 +23,7 @@ import {
   mnemonicToSeed,
   type RootKeys
 } from '../../src/kernel/identity/index.js'
-import { Replicator, swarmFirewall } from '../../src/kernel/substrate/index.js'
+import { Replicator, swarmFirewall, waitForWriter } from '../../src/kernel/substrate/index.js'
 import type { Testnet } from '../helpers/testnet.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -172,6 +172,27 @@ export async function joinSwarm(
   node.swarm = swarm
   node.replicator = replicator
   await swarm.join(account.cluster.topic, { server, client }).flushed()
+}
+
+/**
+ * Device 0 (the indexer) and device 1 (a plain writer) of `acct`, both
+ * certified, on the swarm (A as server), once B is writable.
+ */
+export async function twoDevices(
+  t: Test,
+  net: Testnet,
+  acct: Account
+): Promise<{ a: DeviceNode; b: DeviceNode }> {
+  const certA = acct.certificate(0, 0, { indexer: true })
+  const certB = acct.certificate(1, 0, { indexer: false })
+  const a = await openDevice(t, acct, { index: 0, name: 'a' })
+  await a.cluster.certify(certA)
+  await a.cluster.certify(certB)
+  const b = await openDevice(t, acct, { index: 1, name: 'b', trusted: [certA, certB] })
+  await joinSwarm(net, a, acct, { server: true, client: false })
+  await joinSwarm(net, b, acct)
+  await waitForWriter(b.cluster.base)
+  return { a, b }
 }
 
 export async function leaveSwarm(node: DeviceNode): Promise<void> {

@@ -1,24 +1,23 @@
 import test from 'brittle'
 import { certifyEntry, revokeEntry } from '../../cluster/entries.js'
 import { hex } from '../../src/kernel/encoding.js'
-import { waitForWriter } from '../../src/kernel/substrate/index.js'
 import { createTestnet } from '../helpers/testnet.js'
-import { appendBytes, appendRaw, codeOf, converged, createAccount, joinSwarm, openDevice } from './helpers.js'
+import {
+  appendBytes,
+  appendRaw,
+  codeOf,
+  converged,
+  createAccount,
+  openDevice,
+  twoDevices
+} from './helpers.js'
 
 test('hostile entries are skipped and recorded identically on every node', async (t) => {
   const net = await createTestnet(t)
   const acct = createAccount()
   const other = createAccount()
-  const certA = acct.certificate(0, 0, { indexer: true })
-  const certB = acct.certificate(1, 0, { indexer: false })
 
-  const a = await openDevice(t, acct, { index: 0, name: 'a' })
-  await a.cluster.certify(certA)
-  await a.cluster.certify(certB)
-  const b = await openDevice(t, acct, { index: 1, name: 'b', trusted: [certA, certB] })
-  await joinSwarm(net, a, acct, { server: true, client: false })
-  await joinSwarm(net, b, acct)
-  await waitForWriter(b.cluster.base)
+  const { a, b } = await twoDevices(t, net, acct)
   const before = await converged([a, b])
   const devicesBefore = await a.cluster.devices()
 

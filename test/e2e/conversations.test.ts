@@ -1,10 +1,10 @@
-import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import test from 'brittle'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { eventually, type NodeProcess, startNode } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
 import { type Shown, show, startConvo } from '../helpers/convo.js'
+import { unusedPort } from '../helpers/wait.js'
 
 /** The conversation once its outcome is final on `n`; otherwise throws saying where it stands (for `eventually`). */
 async function finalOn(n: NodeProcess, id: string): Promise<Shown> {
@@ -236,7 +236,7 @@ test(
     await a2.stop()
     a2 = await startNode(t, homeA2, {
       bootstrap: away.bootstrapFlag,
-      args: ['--socks5', `127.0.0.1:${await freePort()}`, '--direct-port', String(await freePort())]
+      args: ['--socks5', `127.0.0.1:${await unusedPort()}`, '--direct-port', String(await unusedPort())]
     })
     t.is((await a.cli(['vote', lateId, 'in'])).code, 0, 'A answers: the predicate closes it')
     for (const n of [a, x]) {
@@ -293,12 +293,3 @@ test(
     t.pass('the new device holds the same view')
   }
 )
-
-/** A TCP port nothing listens on (just released by the system). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}

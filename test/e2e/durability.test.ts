@@ -4,6 +4,7 @@ import type { PostAck, StatusReport } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { show } from '../helpers/convo.js'
 import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
+import { inviteAndJoin } from '../helpers/pairing.js'
 import { createTestnet, type Testnet } from '../helpers/testnet.js'
 
 interface Pair {
@@ -24,19 +25,7 @@ async function twoDevices(t: Test): Promise<Pair> {
   const homeB = join(tmpHome(t, 'b'), 'h')
   t.is((await conclave(['--home', homeA, 'init', '--json'])).code, 0, 'init A')
   const a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })
-  const inv = await a.cli(['invite', '--json'])
-  t.is(inv.code, 0, `invite: ${inv.stderr}`)
-  const joined = await conclave([
-    '--home',
-    homeB,
-    'join',
-    JSON.parse(inv.stdout).invite,
-    '--bootstrap',
-    net.bootstrapFlag,
-    '--json'
-  ])
-  t.is(joined.code, 0, `join: ${joined.stderr}`)
-  const deviceB = JSON.parse(joined.stdout).deviceId as string
+  const deviceB = (await inviteAndJoin(t, a, homeB, net.bootstrapFlag)).deviceId
   const b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
   await bothOnline(a, b)
 

@@ -5,27 +5,9 @@ import test, { type Test } from 'brittle'
 import type { DeviceStatus, StatusReport } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
-import { inviteAndJoin } from '../helpers/pairing.js'
+import { inviteAndJoin, strangerCard } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-/** A loopback TCP port nothing listens on (bound once, then released). */
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-/** A fresh account on its own home (never run) and its contact card: something to write into a cluster. */
-async function strangerCard(t: Test, name: string): Promise<{ accountId: string; card: string }> {
-  const home = join(tmpHome(t, name), 'h')
-  const init = await conclave(['--home', home, 'init', '--json'])
-  t.is(init.code, 0, `init ${name}: ${init.stderr}`)
-  const card = await conclave(['--home', home, 'card', '--json'])
-  t.is(card.code, 0, `card ${name}: ${card.stderr}`)
-  return JSON.parse(card.stdout) as { accountId: string; card: string }
-}
+import { unusedPort } from '../helpers/wait.js'
 
 async function friendIds(n: NodeProcess): Promise<string[]> {
   const r = await n.cli(['friend', 'list', '--json'])
@@ -151,7 +133,7 @@ test(
     t.pass('the friend added on B reached A and C without a DHT')
 
     // B moves to another port: it dials A and C at their last addresses and announces the new one
-    const port = await freePort()
+    const port = await unusedPort()
     await b.stop()
     const busy = await conclave([
       '--home',
@@ -213,7 +195,7 @@ function haveMicrosocks(): boolean {
 async function startMicrosocks(
   t: Test
 ): Promise<{ port: number; log: () => string; stop: () => Promise<void> }> {
-  const port = await freePort()
+  const port = await unusedPort()
   const child: ChildProcess = spawn('microsocks', ['-i', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -1,34 +1,12 @@
 import { rmSync } from 'node:fs'
 import type { StatusReport } from '../../src/node/node-api.js'
 import { join } from 'node:path'
-import test, { type Test } from 'brittle'
+import test from 'brittle'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { show, startConvo } from '../helpers/convo.js'
 import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
+import { inviteAndJoin, strangerCard } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-async function join3(t: Test, a: NodeProcess, home: string, bootstrap: string): Promise<void> {
-  const inv = await a.cli(['invite', '--indexer', '--json'])
-  t.is(inv.code, 0, `invite: ${inv.stderr}`)
-  const joined = await conclave([
-    '--home',
-    home,
-    'join',
-    JSON.parse(inv.stdout).invite,
-    '--bootstrap',
-    bootstrap
-  ])
-  t.is(joined.code, 0, `join: ${joined.stderr}`)
-}
-
-/** A card of a fresh account that never ran (root holders can print one offline). */
-async function cardOf(t: Test, name: string): Promise<{ card: string; accountId: string }> {
-  const home = join(tmpHome(t, name), 'h')
-  t.is((await conclave(['--home', home, 'init', '--json'])).code, 0, `init ${name}`)
-  const out = await conclave(['--home', home, 'card', '--json'])
-  t.is(out.code, 0, `card ${name}: ${out.stderr}`)
-  return JSON.parse(out.stdout)
-}
 
 const sameView = async (nodes: NodeProcess[], extra: (s: StatusReport) => boolean = () => true) => {
   let last = ''
@@ -66,13 +44,13 @@ test(
     const init = JSON.parse((await conclave(['--home', homeA, 'init', '--json'])).stdout)
     let a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })
     // three indexers: the lost one's replacement is final with the other two
-    await join3(t, a, homeB, net.bootstrapFlag)
+    await inviteAndJoin(t, a, homeB, net.bootstrapFlag, ['--indexer'])
     const b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
-    await join3(t, a, homeC, net.bootstrapFlag)
+    await inviteAndJoin(t, a, homeC, net.bootstrapFlag, ['--indexer'])
     const c = await startNode(t, homeC, { bootstrap: net.bootstrapFlag })
 
     // A writes: the certificates above, and a friend
-    const friend = await cardOf(t, 'friend-d')
+    const friend = await strangerCard(t, 'friend-d')
     const added = await a.cli(['friend', 'add', friend.card, '--json'])
     t.is(added.code, 0, `friend add: ${added.stderr}`)
     // and a conversation (its list and key live in the home, which is lost)
@@ -168,7 +146,7 @@ test(
     t.pass('the conversation view hash is the same on A, B and C')
 
     // A writes through epoch 1: another friend, seen by B and C
-    const friend2 = await cardOf(t, 'friend-e')
+    const friend2 = await strangerCard(t, 'friend-e')
     const added2 = await a.cli(['friend', 'add', friend2.card, '--json'])
     t.is(added2.code, 0, `friend add after recovery: ${added2.stderr}`)
     await sameView([a, b, c], (s) => s.clusterView.signedLength === s.clusterView.length)

@@ -1,5 +1,6 @@
 import type { Test } from 'brittle'
-import { conclave } from './cli.js'
+import { join } from 'node:path'
+import { conclave, tmpHome } from './cli.js'
 import type { NodeProcess } from './node-process.js'
 
 export interface Joined {
@@ -30,4 +31,14 @@ export async function inviteAndJoin(
   t.is(joined.code, 0, `join: ${joined.stderr}`)
   if (joined.code !== 0) throw new Error(`join failed: ${joined.stderr.trim()}`)
   return { ...(JSON.parse(joined.stdout) as Omit<Joined, 'invite'>), invite }
+}
+
+export /** A fresh account on its own home (never run) and its contact card: something to write into a cluster. */
+async function strangerCard(t: Test, name: string): Promise<{ accountId: string; card: string }> {
+  const home = join(tmpHome(t, name), 'h')
+  const init = await conclave(['--home', home, 'init', '--json'])
+  t.is(init.code, 0, `init ${name}: ${init.stderr}`)
+  const card = await conclave(['--home', home, 'card', '--json'])
+  t.is(card.code, 0, `card ${name}: ${card.stderr}`)
+  return JSON.parse(card.stdout) as { accountId: string; card: string }
 }

@@ -2,24 +2,9 @@ import net from 'node:net'
 import test, { type Test } from 'brittle'
 import crypto from 'hypercore-crypto'
 import { DIRECT_RETRY_MS, DirectLinks } from '../../src/node/direct-links.js'
+import { unusedPort, until } from '../helpers/wait.js'
 
 const hex = (b: Buffer): string => b.toString('hex')
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 function createLinks(t: Test, clock: { now: number }, admitted: Set<string>) {
   const keyPair = crypto.keyPair()
@@ -45,24 +30,24 @@ test('DirectLinks: one dial at a time per peer, a backoff per failing address, a
   const bound = await b.links.listen(0, '127.0.0.1')
   const keyB = hex(b.keyPair.publicKey)
 
-  const dead = `127.0.0.1:${await closedPort()}`
+  const dead = `127.0.0.1:${await unusedPort()}`
   t.ok(a.links.dial(keyB, dead), 'the first dial starts')
   t.absent(a.links.dial(keyB, dead), 'a second one waits while the first is in flight')
-  await until(() => a.links.state(keyB).lastError !== null)
+  await until('a failed dial', () => a.links.state(keyB).lastError !== null)
   t.ok(a.links.state(keyB).lastError!.startsWith('NODE_DIAL_FAILED:'), a.links.state(keyB).lastError!)
   t.absent(a.links.dial(keyB, dead), 'the failed address is not dialled again at once')
   clock.now += DIRECT_RETRY_MS
   t.ok(a.links.dial(keyB, dead), 'but after the backoff')
-  await until(() => !a.links.state(keyB).dialling)
+  await until('the dial is over', () => !a.links.state(keyB).dialling)
   t.absent(a.links.dial(keyB, dead), 'and then waits twice as long')
   t.absent(a.links.connected(keyB), 'not connected')
 
   const good = `127.0.0.1:${bound.port}`
   t.ok(a.links.dial(keyB, good), 'a new address is dialled at once')
-  await until(() => a.links.connected(keyB))
+  await until('A linked to B', () => a.links.connected(keyB))
   t.is(a.links.state(keyB).lastError, null, 'the connection clears the error')
   t.absent(a.links.dial(keyB, good), 'a connected peer is not dialled')
-  await until(() => b.streams.length === 1)
+  await until('B has one stream', () => b.streams.length === 1)
   t.alike(b.streams, [hex(a.keyPair.publicKey)], 'the listener got the stream')
   t.is(a.links.listenAddress, null, 'the dialer does not listen')
   t.is(b.links.listenAddress, good)
@@ -76,7 +61,7 @@ test('DirectLinks.listen: the preferred port when free, any port when it is take
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())))
   const busy = (taken.address() as net.AddressInfo).port
-  const free = await closedPort()
+  const free = await unusedPort()
 
   const x = createLinks(t, clock, new Set())
   await x.links.ready()

@@ -15,6 +15,7 @@ import {
   parseHostPort
 } from '../../src/node/direct.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { unusedPort, until } from '../helpers/wait.js'
 
 interface Side {
   transport: DirectTransport
@@ -86,23 +87,6 @@ async function errorOf(
     return err as Error & { code?: string }
   }
   throw new Error('expected a rejection')
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-/** A loopback port nothing listens on (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** Appends on `from`, dials `from` from `to`, and reads the blocks on `to`'s replica. */
@@ -191,7 +175,7 @@ test('direct: a hypercore replicates over a direct TCP + Noise connection; close
   await remoteClosed
   t.pass("closing the dialer closes the listener's end")
   t.is(b.transport.streams.size, 0, 'the closed dialer holds no stream')
-  await until(() => a.transport.streams.size === 0)
+  await until('A has no stream left', () => a.transport.streams.size === 0, 5000)
   t.is(
     await codeOf(b.transport.dial({ ...addr, publicKey: a.keyPair.publicKey })),
     'KERNEL_CLOSED',
@@ -249,7 +233,11 @@ test('direct: a wrong expected key at an address fails with the mismatch code; u
   const err = await errorOf(b.transport.dial({ ...addr, publicKey: liar }))
   t.is(err.code, 'NODE_PEER_KEY_MISMATCH', err.message)
   t.is(err.data?.remotePublicKey, hex(a.keyPair.publicKey), 'the error names the key actually found')
-  await until(() => a.logLines.some((l) => l.includes('the dialer left before the preamble')))
+  await until(
+    'A logs the dialer that left',
+    () => a.logLines.some((l) => l.includes('the dialer left before the preamble')),
+    5000
+  )
   t.is(a.connections.length, 0, 'the listener never handed the stream on')
   t.is(b.connections.length, 0, 'the dialer never handed the stream on')
 
@@ -280,7 +268,7 @@ test('direct: a closed port fails fast, a silent peer times out, a silent dialer
 
   let started = Date.now()
   const err = await errorOf(
-    b.transport.dial({ host: '127.0.0.1', port: await closedPort(), publicKey: target })
+    b.transport.dial({ host: '127.0.0.1', port: await unusedPort(), publicKey: target })
   )
   t.is(err.code, 'NODE_DIAL_FAILED', err.message)
   t.ok(Date.now() - started < 1000, `a refused port fails at once (${Date.now() - started} ms)`)
@@ -302,7 +290,11 @@ test('direct: a closed port fails fast, a silent peer times out, a silent dialer
   t.is(timeout.code, 'NODE_DIAL_FAILED', 'a silent peer is a failed dial')
   t.ok(/timed out/.test(timeout.message), timeout.message)
   t.ok(Date.now() - started < 2000, 'within the connect timeout')
-  await until(() => silentSockets.every((s) => s.destroyed || s.readableEnded))
+  await until(
+    'the silent sockets are closed',
+    () => silentSockets.every((s) => s.destroyed || s.readableEnded),
+    5000
+  )
   t.pass('the dialer hung up on the silent peer')
 
   // a TCP client that never starts the handshake is dropped by the listener
@@ -323,7 +315,7 @@ function haveMicrosocks(): boolean {
 }
 
 async function startMicrosocks(t: Test, extra: string[] = []): Promise<HostPort> {
-  const port = await closedPort()
+  const port = await unusedPort()
   const child: ChildProcess = spawn('microsocks', ['-i', '127.0.0.1', '-p', String(port), ...extra], {
     stdio: 'ignore'
   })
@@ -419,7 +411,7 @@ test('direct via SOCKS5: a refusing or absent proxy, or an unreachable peer behi
   t.ok(/authentication/i.test(authErr.message), 'the message says the proxy refused our authentication')
   t.ok(authErr.message.includes(formatHostPort(authProxy)), 'and names the proxy')
 
-  const nowhere = { host: '127.0.0.1', port: await closedPort() }
+  const nowhere = { host: '127.0.0.1', port: await unusedPort() }
   const viaNothing = await createSide(t, 'none', { socks5: nowhere })
   viaNothing.admitted.add(hex(key))
   const started = Date.now()
@@ -432,7 +424,7 @@ test('direct via SOCKS5: a refusing or absent proxy, or an unreachable peer behi
   const viaProxy = await createSide(t, 'proxy', { socks5: proxy })
   viaProxy.admitted.add(hex(key))
   const peerErr = await errorOf(
-    viaProxy.transport.dial({ host: '127.0.0.1', port: await closedPort(), publicKey: key })
+    viaProxy.transport.dial({ host: '127.0.0.1', port: await unusedPort(), publicKey: key })
   )
   t.is(peerErr.code, 'NODE_SOCKS_FAILED', peerErr.message)
   t.is(peerErr.data?.reply, 'ConnectionRefused', "the proxy's reply is named")

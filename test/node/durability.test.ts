@@ -3,32 +3,14 @@ import Corestore from 'corestore'
 import crypto from 'hypercore-crypto'
 import { Durability } from '../../src/node/durability.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { until } from '../helpers/wait.js'
+import { connectStores as connect } from '../substrate/helpers.js'
 
 async function store(t: Test, name: string): Promise<Corestore> {
   const s = new Corestore(await tmpDir(t, `conclave-durability-${name}-`))
   await s.ready()
   t.teardown(() => s.close(), { order: 10 })
   return s
-}
-
-function connect(a: Corestore, b: Corestore, as: { publicKey: Buffer; secretKey: Buffer }): () => void {
-  const sa = a.replicate(true)
-  const sb = b.replicate(false, { keyPair: as })
-  sa.on('error', () => {})
-  sb.on('error', () => {})
-  sa.pipe(sb).pipe(sa)
-  return () => {
-    sa.destroy()
-    sb.destroy()
-  }
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 test('acknowledge waits for the node target, a request may ask otherwise; cores() counts this node too', async (t) => {

@@ -24,18 +24,14 @@ import {
 } from '../../src/node/heartbeat.js'
 import { createTestnet, type Testnet } from '../helpers/testnet.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { until as untilWithin } from '../helpers/wait.js'
 
 const FAST: HeartbeatsOptions = { minMs: 20, maxMs: 50 }
 const LOOPBACK = /^127\.0\.0\.1:\d+$/
 const HONEST_SEQ = 0x7ffffff1
 
-async function until(what: string, check: () => boolean, timeoutMs = 15000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
+/** Heartbeats run on timers: up to 15 s, checked every 10 ms. */
+const until = (what: string, check: () => boolean, ms = 15_000) => untilWithin(what, check, ms, 10)
 
 interface Side {
   swarm: Hyperswarm

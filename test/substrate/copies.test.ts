@@ -10,7 +10,8 @@ import {
   type SubstrateBase
 } from '../../src/kernel/substrate/index.js'
 import { tmpDir } from '../helpers/tmp.js'
-import { apply, hex, type Msg } from './helpers.js'
+import { apply, connectStores as connect, hex, type Msg } from './helpers.js'
+import { until } from '../helpers/wait.js'
 
 /** A real RocksDB corestore in a temp folder, closed at teardown. */
 async function store(t: Test, name: string): Promise<Corestore> {
@@ -18,23 +19,6 @@ async function store(t: Test, name: string): Promise<Corestore> {
   await s.ready()
   t.teardown(() => s.close())
   return s
-}
-
-/**
- * Replicates two stores over one in-memory stream pair. `as` is the Noise
- * key pair the second store presents (the node identity the first one
- * counts). Returns a function that cuts the connection.
- */
-function connect(a: Corestore, b: Corestore, as = crypto.keyPair()): () => void {
-  const sa = a.replicate(true)
-  const sb = b.replicate(false, { keyPair: as })
-  sa.on('error', () => {})
-  sb.on('error', () => {})
-  sa.pipe(sb).pipe(sa)
-  return () => {
-    sa.destroy()
-    sb.destroy()
-  }
 }
 
 async function writer(s: Corestore, blocks: number): Promise<Hypercore> {
@@ -48,14 +32,6 @@ async function reader(s: Corestore, key: Buffer): Promise<Hypercore> {
   const core = s.get({ key })
   await core.ready()
   return core
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 test('a peer counts once it stored the prefix; one copy is this node alone', async (t) => {

@@ -217,3 +217,20 @@ export async function scan(
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+export /**
+ * Replicates two stores over one in-memory stream pair. `as` is the Noise
+ * key pair the second store presents (the node identity the first one
+ * counts). Returns a function that cuts the connection.
+ */
+function connectStores(a: Corestore, b: Corestore, as = crypto.keyPair()): () => void {
+  const sa = a.replicate(true)
+  const sb = b.replicate(false, { keyPair: as })
+  sa.on('error', () => {})
+  sb.on('error', () => {})
+  sa.pipe(sb).pipe(sa)
+  return () => {
+    sa.destroy()
+    sb.destroy()
+  }
+}

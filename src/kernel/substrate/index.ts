@@ -43,3 +43,4 @@ export {
   type ViewBatch
 } from './safe-apply.js'
 export { viewHash } from './view-hash.js'
+export { prefixRange, readPrefix } from './view-read.js'
