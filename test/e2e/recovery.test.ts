@@ -69,7 +69,17 @@ test(
       ],
       friend.accountId
     )
-    t.is((await a.cli(['convo', 'post', convo, 'the lake again'])).code, 0, 'A posts')
+    // a post is acknowledged once two nodes hold it: B or C must have opened the conversation
+    await eventually(
+      'B and C open the conversation',
+      async () => {
+        for (const n of [b, c]) if ((await show(n, convo)) === null) return false
+        return true
+      },
+      120_000
+    )
+    const posted = await a.cli(['convo', 'post', convo, 'the lake again'])
+    t.is(posted.code, 0, `A posts: ${posted.stderr}`)
     await eventually(
       "B and C hold the conversation with A's post",
       async () => {
