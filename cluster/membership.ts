@@ -140,6 +140,8 @@ export async function applyCertify(
     certifiedAt: cert.issuedAt
   }
 
+  // the role autobase gives the new writer (see below: a kept old indexer holds the place)
+  let effectiveIndexer = cert.indexer
   if (existing !== null) {
     if (cert.epoch < existing.epoch) {
       throw ClusterErrors.CLUSTER_CERT_CONFLICT(`device ${index} is already at epoch ${existing.epoch}`)
@@ -165,14 +167,21 @@ export async function applyCertify(
       // Either way the author check refuses whatever a retired core appends (docs/recovery.md).
       const removed = ctx.host.removable(old) && !old.equals(ctx.rules.bootstrapCoreKey)
       if (removed) ctx.host.removeWriter(old)
+      const oldIndexer = oldRecord?.indexer ?? existing.indexer
       await ctx.put(writerKey(existing.writerCoreKey), {
         device: index,
         epoch: existing.epoch,
-        indexer: oldRecord?.indexer ?? existing.indexer,
+        indexer: oldIndexer,
         state: 'retired',
         removed
       } satisfies WriterRecord)
-      if (!isBootstrap) ctx.host.addWriter(writerCore, { indexer: cert.indexer })
+      // A kept core that indexes keeps the device's place among the indexers: the new writer
+      // joins as a plain writer, so the indexer set (and its majority) does not change. Adding
+      // it as a fourth indexer next to a dead one would need every live indexer for a majority
+      // (3 of 4); finality was then seen to stall for minutes (docs/recovery.md).
+      const slotKept = (oldIndexer && !removed) || (await keptIndexerOf(ctx, index))
+      effectiveIndexer = cert.indexer && !slotKept
+      if (!isBootstrap) ctx.host.addWriter(writerCore, { indexer: effectiveIndexer })
     }
   } else if (!isBootstrap) {
     ctx.host.addWriter(writerCore, { indexer: cert.indexer })
@@ -184,10 +193,16 @@ export async function applyCertify(
   await ctx.put(writerKey(writerCoreHex), {
     device: index,
     epoch: cert.epoch,
-    indexer: cert.indexer,
+    indexer: effectiveIndexer,
     state: 'current',
     removed: false
   } satisfies WriterRecord)
+}
+
+/** Whether an earlier, retired core of `device` still sits among autobase's indexers (the bootstrap core). */
+async function keptIndexerOf(ctx: ApplyContext, device: number): Promise<boolean> {
+  const boot = await ctx.get<WriterRecord>(writerKey(hex(ctx.rules.bootstrapCoreKey)))
+  return boot !== null && boot.device === device && boot.state !== 'current' && boot.indexer && !boot.removed
 }
 
 /**

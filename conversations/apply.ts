@@ -437,10 +437,11 @@ async function applyWriter(
     const removed = ctx.host.removable(unhex(device.writer)) && device.writer !== hex(baseKey)
     if (removed) ctx.host.removeWriter(unhex(device.writer))
     await ctx.put(writerKey(device.writer), { ...old, state: 'retired', removed } satisfies WriterRecord)
-    // the new writer takes over the account's indexer place even when the old core stays (a lost
-    // device never acks again: with two accounts, one dead indexer of three still leaves a majority)
-    if (old.indexer) {
-      if (removed) next.indexers--
+    // the account's indexer place is freed only when the old core leaves the writer set; a kept
+    // core keeps it, so the indexer set (and its majority) does not change: a fourth indexer next to
+    // a dead one would need every live indexer for a majority (docs/recovery.md)
+    if (old.indexer && removed) {
+      next.indexers--
       if (account.indexer === device.writer) nextAccount.indexer = null
     }
   }

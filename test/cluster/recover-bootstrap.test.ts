@@ -56,6 +56,17 @@ for (const lost of [0]) {
         { device: lost, epoch: 0, indexer: true, state: 'retired', removed: lost !== 0 },
         lost === 0 ? 'the bootstrap core is retired and stays in the writer set' : 'the old core is removed'
       )
+      const now = (
+        await nodes[1]!.cluster.base.view.get(`writer/${hex(coreKeyFor(acct.writer(lost, 1).publicKey))}`)
+      )?.value
+      t.alike(
+        now,
+        { device: lost, epoch: 1, indexer: lost !== 0, state: 'current', removed: false },
+        lost === 0
+          ? 'the kept bootstrap core keeps the indexer place: the new writer only writes'
+          : 'the new writer indexes in the old one’s place'
+      )
+      t.is(fresh.cluster.base.isIndexer, lost !== 0, 'autobase agrees on the new writer’s role')
 
       // the node restarts on the same store: still a writer, and its writes become final
       const dir = fresh.dir
