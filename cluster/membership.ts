@@ -178,7 +178,7 @@ export async function applyCertify(
       // A kept core that indexes keeps the device's place among the indexers: the new writer
       // joins as a plain writer, so the indexer set (and its majority) does not change. Adding
       // it as a fourth indexer next to a dead one would need every live indexer for a majority
-      // (3 of 4); finality was then seen to stall for minutes (docs/recovery.md).
+      // (3 of 4), so one more device offline would stop finality (docs/recovery.md).
       const slotKept = (oldIndexer && !removed) || (await keptIndexerOf(ctx, index))
       effectiveIndexer = cert.indexer && !slotKept
       if (!isBootstrap) ctx.host.addWriter(writerCore, { indexer: effectiveIndexer })
