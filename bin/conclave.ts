@@ -21,6 +21,7 @@ const COMMANDS: Array<{ name: string; load: () => Promise<Command> }> = [
   { name: 'vote', load: async () => (await import('./commands/convo.js')).vote },
   { name: 'ack', load: async () => (await import('./commands/convo.js')).ack },
   { name: 'object', load: async () => (await import('./commands/convo.js')).object },
+  { name: 'archive', load: async () => (await import('./commands/archive.js')).archive },
   { name: 'consensus', load: async () => (await import('./commands/consensus.js')).consensus }
 ]
 

@@ -25,7 +25,15 @@ import {
   verifyRevocation
 } from './certificate.js'
 import type { AddressRecord } from './addresses.js'
-import { addressEntry, type ClusterEntry, certifyEntry, friendEntry, revokeEntry } from './entries.js'
+import {
+  addressEntry,
+  archiveEntry,
+  type ClusterEntry,
+  certifyEntry,
+  friendEntry,
+  revokeEntry
+} from './entries.js'
+import type { ArchiveRecord } from './archives.js'
 import { clusterApply, runEntry } from './entry-kinds.js'
 import { ClusterErrors } from './errors.js'
 import type { DeviceRecord, WriterRecord } from './membership.js'
@@ -34,6 +42,8 @@ import type { FriendRecord } from './friends.js'
 import {
   ADDRESS_PREFIX,
   addressKey,
+  ARCHIVE_PREFIX,
+  archiveKey,
   DEVICE_PREFIX,
   FRIEND_KEY_PREFIX,
   FRIEND_PREFIX,
@@ -271,6 +281,24 @@ export class Cluster extends Resource {
   async setAddress(deviceId: string, address: string, at: number): Promise<void> {
     await this.#opened()
     await this.#appendChecked(addressEntry(deviceId, address, at))
+  }
+
+  /** Every recorded archive (docs/archive.md), by id. */
+  async archives(): Promise<ArchiveRecord[]> {
+    await this.#opened()
+    return (await readPrefix<ArchiveRecord>(this.base.view, ARCHIVE_PREFIX)).map((r) => r.value)
+  }
+
+  async getArchive(id: string): Promise<ArchiveRecord | null> {
+    await this.#opened()
+    const node = await this.base.view.get(archiveKey(id))
+    return node === null ? null : (node.value as ArchiveRecord)
+  }
+
+  /** Records a sealed archive in the view (`cluster/archive`); refused locally with the code apply would skip it with. */
+  async recordArchive(record: ArchiveRecord): Promise<void> {
+    await this.#opened()
+    await this.#appendChecked(archiveEntry(record))
   }
 
   /** Root-signed certificates of the account's unrevoked devices (for its contact card). */

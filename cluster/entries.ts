@@ -1,17 +1,19 @@
 import type { SignedCertificate, SignedRevocation } from './certificate.js'
+import type { ArchiveRecord } from './archives.js'
 import type { SignedCard } from './contact-card.js'
 
 /**
  * Entries of the cluster log: a discriminated union on `type` with a version
  * `v`. The schemas that parse them live with their handlers (see
  * `entry-kinds.ts`); anything on the log is untrusted until parsed there.
- * Later kinds ('cluster/archive') join this union and the registry.
+ * Later kinds join this union and the registry.
  */
 
 export const CERTIFY = 'cluster/certify'
 export const REVOKE = 'cluster/revoke'
 export const FRIEND = 'cluster/friend'
 export const ADDRESS = 'cluster/address'
+export const ARCHIVE = 'cluster/archive'
 
 export interface CertifyEntry {
   type: typeof CERTIFY
@@ -39,7 +41,13 @@ export interface AddressEntry {
   at: number
 }
 
-export type ClusterEntry = CertifyEntry | RevokeEntry | FriendEntry | AddressEntry
+export interface ArchiveEntry {
+  type: typeof ARCHIVE
+  v: 1
+  record: ArchiveRecord
+}
+
+export type ClusterEntry = CertifyEntry | RevokeEntry | FriendEntry | AddressEntry | ArchiveEntry
 
 export function certifyEntry(signed: SignedCertificate): CertifyEntry {
   return { type: CERTIFY, v: 1, signed }
@@ -55,4 +63,8 @@ export function friendEntry(card: SignedCard): FriendEntry {
 
 export function addressEntry(deviceId: string, address: string, at: number): AddressEntry {
   return { type: ADDRESS, v: 1, deviceId, address, at }
+}
+
+export function archiveEntry(record: ArchiveRecord): ArchiveEntry {
+  return { type: ARCHIVE, v: 1, record }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { ApplyHandler } from '../src/kernel/substrate/index.js'
 import { AddressEntrySchema, applyAddress } from './addresses.js'
+import { applyArchive, ArchiveEntrySchema } from './archives.js'
 import { type ApplyContext, batchContext, type ClusterRules } from './apply-context.js'
 import type { ClusterEntry } from './entries.js'
 import { ClusterErrors } from './errors.js'
@@ -34,7 +35,8 @@ export const ENTRY_KINDS: readonly EntryKind[] = [
   kind({ type: 'cluster/certify', v: 1, schema: CertifyEntrySchema, apply: applyCertify }),
   kind({ type: 'cluster/revoke', v: 1, schema: RevokeEntrySchema, apply: applyRevoke }),
   kind({ type: 'cluster/friend', v: 1, schema: FriendEntrySchema, apply: applyFriend }),
-  kind({ type: 'cluster/address', v: 1, schema: AddressEntrySchema, apply: applyAddress })
+  kind({ type: 'cluster/address', v: 1, schema: AddressEntrySchema, apply: applyAddress }),
+  kind({ type: 'cluster/archive', v: 1, schema: ArchiveEntrySchema, apply: applyArchive })
 ]
 
 const registry = new Map<string, EntryKind>()

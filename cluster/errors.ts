@@ -68,5 +68,17 @@ export const ClusterErrors = defineCodes({
   CLUSTER_NOT_WRITABLE: {
     status: 409,
     doc: 'Thrown when this device is not (yet) a writer of the cluster log.'
+  },
+  CLUSTER_ARCHIVE_NOT_OWN: {
+    status: 403,
+    doc: 'Thrown when an archive record names another device than the one appending it.'
+  },
+  CLUSTER_ARCHIVE_HOLDER: {
+    status: 400,
+    doc: 'Thrown when an archive record does not name two different current, unrevoked access devices of the account as holders.'
+  },
+  CLUSTER_ARCHIVE_EXISTS: {
+    status: 409,
+    doc: 'Thrown when an archive with the same id is already recorded (the first in the log order wins).'
   }
 })

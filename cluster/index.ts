@@ -1,3 +1,4 @@
+export { type ArchiveRecord, ArchiveRecordSchema } from './archives.js'
 export { type AddressRecord, AddressEntrySchema, applyAddress } from './addresses.js'
 export { type ApplyContext, type ClusterRules, batchContext, dryRunContext } from './apply-context.js'
 export {

@@ -12,6 +12,7 @@
  *   friend/<acc_…>                  FriendRecord — a friend's latest contact card
  *   friend-key/<signing key hex>    { accountId, deviceId } — a friend's device, for the firewall
  *   address/<dev_…>                 AddressRecord — the device's last direct address, as it wrote it
+ *   archive/<id hex>                ArchiveRecord — a sealed archive: its core, holders, sealed index entry
  */
 
 /** Indices are 0..2^31−1, so ten digits keep key order equal to numeric order. */
@@ -58,4 +59,10 @@ export const ADDRESS_PREFIX = 'address/'
 
 export function addressKey(deviceId: string): string {
   return ADDRESS_PREFIX + deviceId
+}
+
+export const ARCHIVE_PREFIX = 'archive/'
+
+export function archiveKey(id: string): string {
+  return ARCHIVE_PREFIX + id
 }

@@ -1,5 +1,5 @@
 import { applyMessage, closeTally, compareHlc, evaluate, type Hlc, type Tally } from '../consensus/index.js'
-import { hex, unhex } from '../src/kernel/encoding.js'
+import { canonicalBytes, hex, unhex } from '../src/kernel/encoding.js'
 import {
   type ApplyHandler,
   coreKeyFor,
@@ -325,7 +325,10 @@ export class ConversationApply {
         hlc: entry.hlc,
         late: verdict.late,
         writer: hex(ctx.writer),
-        length: ctx.length
+        length: ctx.length,
+        sig,
+        signingKey: author.signingKey,
+        ...(canonicalBytes(verdict.body).equals(canonicalBytes(entry.body)) ? {} : { signedBody: entry.body })
       }
       next.seq = seq + 1
       if (verdict.late) next.late = state.late + 1

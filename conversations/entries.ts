@@ -5,7 +5,8 @@ import { hexSchema } from '../src/kernel/encoding.js'
 import { AccountIdSchema, DeviceIdSchema, SignedCertSchema, SignedRevocationSchema } from './certificates.js'
 import { ConversationErrors } from './errors.js'
 import { MANIFEST_TYPE } from './manifest.js'
-import { SIGN_CONTEXT, signValue } from './signing.js'
+import { SIGN_CONTEXT, signValue, verifyValue } from './signing.js'
+import type { MessageRecord } from './view-layout.js'
 import type { KeyPair } from '../src/kernel/substrate/index.js'
 
 /**
@@ -161,5 +162,27 @@ export function signWriterRequest(
   return {
     ...unsigned,
     sig: signValue(SIGN_CONTEXT.writer, writerSigned(conversationId, unsigned), signingKeyPair)
+  }
+}
+
+/**
+ * Whether a listed message carries its author's valid signature (for a
+ * transcript read away from the log: the signing key is checked against the
+ * author's certified devices by the caller). Never throws.
+ */
+export function verifyMessageRecord(conversationId: string, m: MessageRecord): boolean {
+  if (typeof m.sig !== 'string' || typeof m.signingKey !== 'string') return false
+  const unsigned = {
+    type: MESSAGE_TYPE as typeof MESSAGE_TYPE,
+    v: 1 as const,
+    kind: m.kind,
+    body: m.signedBody ?? m.body,
+    author: { accountId: m.author.accountId, deviceId: m.author.deviceId, signingKey: m.signingKey },
+    hlc: m.hlc
+  }
+  try {
+    return verifyValue(SIGN_CONTEXT.message, messageSigned(conversationId, unsigned), m.sig, m.signingKey)
+  } catch {
+    return false
   }
 }

@@ -31,7 +31,8 @@ export {
   type MessageEntry,
   type WriterRequest,
   WriterRequestSchema,
-  signWriterRequest
+  signWriterRequest,
+  verifyMessageRecord
 } from './entries.js'
 export { ConversationErrors } from './errors.js'
 export {

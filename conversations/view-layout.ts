@@ -110,6 +110,14 @@ export interface MessageRecord {
   /** The entry's name in the log: its writer core (hex) and length there. */
   writer: string
   length: number
+  /**
+   * The author's Ed25519 signature of the entry (conversations/signing.ts) and its key, so a
+   * transcript can be checked away from the log; `signedBody` is the body as signed when the
+   * kind's schema normalised it.
+   */
+  sig: string
+  signingKey: string
+  signedBody?: Record<string, unknown>
 }
 
 export interface InputRecord {

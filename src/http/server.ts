@@ -237,6 +237,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     })
   })
 
+  app.get('/api/archives', async () => ({ archives: await opts.api.listArchives() }))
+  const ArchiveParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
+  const OpenBody = z.object({ waitMs: z.number().int().min(0).max(120_000).optional() }).strict()
+  app.post('/api/archives/:id/open', async (req) => {
+    const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
+    const b = parseOr400(OpenBody, req.body ?? {}, 'body')
+    return opts.api.openArchive(id, b.waitMs !== undefined ? { waitMs: b.waitMs } : {})
+  })
+
   app.post('/api/devices/:device/revoke', async (req) => {
     const p = parseOr400(z.object({ device: z.string().min(1).max(80) }).strict(), req.params, 'parameters')
     return opts.api.revoke(p.device)

@@ -89,6 +89,8 @@ export interface ConversationManagerComponents {
   home: string
   ackIntervalMs: number
   now: () => number
+  /** Whether this device has the access role: a relay-only device takes no conversation offers. */
+  access: boolean
   /** Called once per opened conversation (the node attaches its base to replication). */
   onOpen: (conv: Conversation) => void
   /** Waits until enough nodes hold the first `length` blocks of `core` (the node's Durability). */
@@ -310,6 +312,11 @@ export class ConversationManager extends Resource {
     return { id }
   }
 
+  /** Every conversation open on this device. */
+  openConversations(): Array<{ id: string; conv: Conversation }> {
+    return [...this.#open].map(([id, conv]) => ({ id, conv }))
+  }
+
   get(id: string): Conversation {
     const conv = this.#open.get(id)
     if (!conv) throw ConversationErrors.CONV_NO_MANIFEST(`no conversation ${id} on this device`)
@@ -494,15 +501,23 @@ export class ConversationManager extends Resource {
     channel.open()
   }
 
-  /** The own or friend's device a connection's key belongs to, or null. */
-  async #friendDevice(publicKey: string): Promise<{ deviceId: string; xwingKey: string } | null> {
+  /**
+   * The own or friend's device a connection's key belongs to, or null. A
+   * relay-only device (no `access` role) is never offered a conversation:
+   * it holds no keys that read one (docs/archive.md, "Relays").
+   */
+  async #friendDevice(
+    publicKey: string
+  ): Promise<{ deviceId: string; xwingKey: string; access: boolean } | null> {
     const own = this.#c.cluster.deviceBySigningKey(unhex(publicKey))
-    if (own && !own.revoked) return { deviceId: own.deviceId, xwingKey: own.xwingKey }
+    if (own && !own.revoked) {
+      return { deviceId: own.deviceId, xwingKey: own.xwingKey, access: own.roles.includes('access') }
+    }
     const f = this.#c.cluster.friendBySigningKey(unhex(publicKey))
     if (!f) return null
     const rec = (await this.#c.cluster.friends()).find((x) => x.accountId === f.accountId)
     const d = rec?.devices.find((x) => x.signingKey === publicKey)
-    return d ? { deviceId: d.deviceId, xwingKey: d.xwingKey } : null
+    return d ? { deviceId: d.deviceId, xwingKey: d.xwingKey, access: d.roles.includes('access') } : null
   }
 
   /**
@@ -521,7 +536,7 @@ export class ConversationManager extends Resource {
       const targets: Array<{ peer: Peer; device: { deviceId: string; xwingKey: string } }> = []
       for (const peer of peers) {
         const device = await this.#friendDevice(peer.publicKey)
-        if (device) targets.push({ peer, device })
+        if (device?.access) targets.push({ peer, device })
       }
       if (targets.length === 0) return 0
       for (const r of records) {
@@ -560,7 +575,7 @@ export class ConversationManager extends Resource {
   async #onMessage(peer: Peer, m: unknown): Promise<void> {
     const offer = OfferSchema.safeParse(m)
     if (offer.success) {
-      if (!(await this.#friendDevice(peer.publicKey))) return
+      if (!this.#c.access || !(await this.#friendDevice(peer.publicKey))) return
       const id = conversationIdFor(unhex(offer.data.baseKey))
       if (!this.#records.has(id)) {
         const { identity, secrets } = this.#c.identity

@@ -68,5 +68,25 @@ export const NodeErrors = defineCodes({
   NODE_SOCKS_FAILED: {
     status: 502,
     doc: 'Thrown when a dial through the SOCKS5 proxy fails before the tunnel opens: the proxy is unreachable, refuses our authentication, or replies that it cannot reach the peer (the reply is named).'
+  },
+  NODE_ARCHIVE_UNKNOWN: {
+    status: 404,
+    doc: 'Thrown when no archive with that id is recorded in the cluster view.'
+  },
+  NODE_ARCHIVE_NOT_HOLDER: {
+    status: 403,
+    doc: 'Thrown when an archive is opened on a device that is not one of its two holders (the message names them).'
+  },
+  NODE_ARCHIVE_HOLDER_OFFLINE: {
+    status: 503,
+    doc: 'Thrown when opening an archive waits for the other holder, which is not connected or does not answer in time; `data.waitingFor` names the device. Nothing is opened without it.'
+  },
+  NODE_ARCHIVE_REFUSED: {
+    status: 403,
+    doc: 'Thrown when the other holder refuses to peel its layer: the asking device is revoked or unknown, or the two are not the holders of that archive.'
+  },
+  NODE_ARCHIVE_INCOMPLETE: {
+    status: 503,
+    doc: 'Thrown when blocks of an archive core are neither here nor sent by a peer in time.'
   }
 })

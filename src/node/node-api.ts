@@ -166,4 +166,21 @@ export interface NodeApi {
   friends(): Promise<FriendSummary[]>
   createInvite(opts: InviteOptions): Promise<InviteResult>
   revoke(device: string): Promise<{ deviceId: string }>
+  listArchives(): Promise<ArchiveSummary[]>
+  openArchive(
+    id: string,
+    opts?: { waitMs?: number }
+  ): Promise<{ id: string; title: string; transcript: unknown }>
+}
+
+/** One recorded archive (docs/archive.md); `local` = blocks of its core held on this device. */
+export interface ArchiveSummary {
+  id: string
+  conversationId: string
+  holders: [string, string]
+  size: number
+  blocks: number
+  createdAt: number
+  by: string
+  local: number
 }

@@ -43,6 +43,7 @@ import type {
   StartConversationInput,
   StatusReport
 } from './node-api.js'
+import { ArchiveManager } from './archives.js'
 import { attachRecoveryServer } from './recover.js'
 import { readTrusted } from './trusted.js'
 
@@ -90,6 +91,7 @@ export class ConclaveNode extends Resource implements NodeApi {
   swarm!: Hyperswarm
   replicator!: Replicator
   conversations!: ConversationManager
+  archives!: ArchiveManager
   heartbeats!: Heartbeats
   direct!: DirectLinks
   durability!: Durability
@@ -188,6 +190,19 @@ export class ConclaveNode extends Resource implements NodeApi {
     this.heartbeats = new Heartbeats({ deviceId: identity.deviceId }, { now: this.now, log: this.log })
     this.heartbeats.on('address', (e: AddressEvent) => this.#onAnnounced(e))
     this.heartbeats.on('observed', () => this.#publishAddress())
+    // before the replicator: every connection gets the archive channel
+    this.archives = new ArchiveManager({
+      store: this.store,
+      cluster: this.cluster,
+      identity: this.identity,
+      log: this.log,
+      now: this.now,
+      access: this.config.roles.includes('access'),
+      conversations: () => this.conversations?.openConversations() ?? [],
+      acknowledge: (core, length, opts) => this.durability.acknowledge(core, length, opts)
+    })
+    await this.archives.ready()
+    this.cluster.on('update', () => void this.archives?.check())
     this.replicator = new Replicator({
       swarm: this.swarm,
       store: this.store,
@@ -196,6 +211,7 @@ export class ConclaveNode extends Resource implements NodeApi {
         this.#onConnection(conn)
         this.heartbeats.attach(conn)
         this.conversations?.attach(conn)
+        this.archives?.attach(conn)
         if (conn.remotePublicKey && this.cluster.deviceBySigningKey(conn.remotePublicKey))
           attachRecoveryServer(conn, { cluster: this.cluster, log: this.log })
       },
@@ -211,6 +227,7 @@ export class ConclaveNode extends Resource implements NodeApi {
       home: this.home,
       ackIntervalMs: this.config.ackIntervalMs,
       now: this.now,
+      access: this.config.roles.includes('access'),
       onOpen: (conv) => this.replicator.attach(conv.base),
       acknowledge: (core, length, opts) => this.durability.acknowledge(core, length, opts)
     })
@@ -539,6 +556,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     if (this.durability) await this.durability.close().catch(() => {})
     for (const inv of this.#invites) await inv.close().catch(() => {})
     this.#invites.clear()
+    if (this.archives) await this.archives.close().catch(() => {})
     if (this.conversations) await this.conversations.close().catch(() => {})
     if (this.heartbeats) await this.heartbeats.close().catch(() => {})
     if (this.direct) await this.direct.close().catch(() => {})
@@ -813,6 +831,14 @@ export class ConclaveNode extends Resource implements NodeApi {
 
   showConversation(id: string, page: { offset?: number; limit?: number }) {
     return this.conversations.show(id, page)
+  }
+
+  listArchives() {
+    return this.archives.list()
+  }
+
+  openArchive(id: string, opts: { waitMs?: number } = {}) {
+    return this.archives.open(id, opts)
   }
 
   postMessage(id: string, kind: string, body: Record<string, unknown>, opts: PostOptions = {}) {

@@ -1,0 +1,567 @@
+import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import Protomux from 'protomux'
+import c from 'compact-encoding'
+import { z } from 'zod'
+import { type ArchiveRecord, type Cluster, type DeviceRecord } from '../../cluster/index.js'
+import { ArchiveOpener } from '../../archive/open.js'
+import { sealArchiveChunks } from '../../archive/seal.js'
+import { archiveIdFor, holderHash } from '../../archive/format.js'
+import {
+  decodeIndexEntry,
+  encodeIndexEntry,
+  indexEntryContext,
+  openIndexEntry,
+  sealIndexEntry
+} from '../../archive/index-entry.js'
+import { type Envelope, envelopeFor, type LayerContext, peelInner, peelOuter } from '../../archive/layers.js'
+import {
+  decodeTranscript,
+  encodeTranscript,
+  type Transcript,
+  type UnsignedTranscript
+} from '../../archive/transcript.js'
+import { verifyMessageRecord, type Conversation, type MessageRecord } from '../../conversations/index.js'
+import { labelledHash } from '../kernel/crypto/hash.js'
+import { isConclaveError } from '../kernel/errors.js'
+import { hex, unhex } from '../kernel/encoding.js'
+import { Resource } from '../kernel/lifecycle.js'
+import type { Logger } from '../kernel/log.js'
+import type { LoadedIdentity } from '../kernel/identity/home-store.js'
+import type { Ack, AckOptions } from './durability.js'
+import { NodeErrors } from './errors.js'
+
+/**
+ * The node's side of archives (docs/archive.md): seals a closed conversation
+ * into an archive core, records it in the cluster view, keeps a full copy of
+ * every recorded archive on every own device (relays included), and opens an
+ * archive with the other holder's help over `conclave/archive/v1`.
+ */
+
+export const ARCHIVE_PROTOCOL = 'conclave/archive/v1'
+/** How often closed conversations are looked for and recorded archives fetched. */
+const CHECK_MS = 2000
+/** How long an open waits for the other holder to be connected and to answer. */
+const DEFAULT_PEEL_WAIT_MS = 15_000
+/** Blocks appended per batch when writing an archive core. */
+const APPEND_BATCH = 64
+/** Topics longer than this (UTF-8 bytes) are cut in the archive title. */
+const TITLE_TOPIC_BYTES = 800
+
+const PeelRequestSchema = z
+  .object({
+    type: z.literal('peel'),
+    v: z.literal(1),
+    id: z.number().int().min(0),
+    archive: z.string().regex(/^[0-9a-f]{64}$/),
+    purpose: z.enum(['key', 'index']),
+    innerHolder: z.union([z.literal(0), z.literal(1)]),
+    sealed: z
+      .string()
+      .regex(/^([0-9a-f]{2})+$/)
+      .max(16_384)
+  })
+  .strict()
+const PeelReplySchema = z
+  .object({
+    type: z.literal('peeled'),
+    v: z.literal(1),
+    id: z.number().int().min(0),
+    ok: z.boolean(),
+    inner: z
+      .string()
+      .regex(/^([0-9a-f]{2})*$/)
+      .max(16_384)
+      .optional(),
+    code: z.string().max(64).optional()
+  })
+  .strict()
+type PeelReply = z.infer<typeof PeelReplySchema>
+
+export interface ArchiveManagerComponents {
+  store: Corestore
+  cluster: Cluster
+  identity: LoadedIdentity
+  log: Logger
+  now: () => number
+  /** Whether this device has the access role (only access devices archive and open). */
+  access: boolean
+  /** The conversations open on this device, with their ids. */
+  conversations: () => Array<{ id: string; conv: Conversation }>
+  acknowledge: (core: Hypercore<unknown>, length: number, opts: AckOptions) => Promise<Ack>
+}
+
+export interface ArchiveListing {
+  id: string
+  conversationId: string
+  holders: [string, string]
+  size: number
+  blocks: number
+  createdAt: number
+  by: string
+  /** Blocks of the archive core held here. */
+  local: number
+}
+
+export interface OpenedArchive {
+  id: string
+  title: string
+  transcript: Transcript
+}
+
+interface PeerChannel {
+  publicKey: string
+  send(m: unknown): void
+}
+
+/** The title an archive of a conversation gets: what its id is the keyed hash of. */
+export function archiveTitle(conversationId: string, topic: string): string {
+  let t = topic.normalize('NFC')
+  while (Buffer.byteLength(t, 'utf8') > TITLE_TOPIC_BYTES) t = t.slice(0, -1)
+  return `${t} (${conversationId})`
+}
+
+export class ArchiveManager extends Resource {
+  readonly #c: ArchiveManagerComponents
+  readonly #cores = new Map<string, Hypercore<unknown>>()
+  readonly #peers = new Map<string, PeerChannel>()
+  readonly #pending = new Map<number, (r: PeerReplyOrGone) => void>()
+  readonly #archiving = new Set<string>()
+  /** Conversations found not to be ours to archive, or archived: not looked at again. */
+  readonly #done = new Set<string>()
+  #nextId = 1
+  #timer: NodeJS.Timeout | null = null
+  #checking: Promise<void> | null = null
+
+  constructor(components: ArchiveManagerComponents) {
+    super()
+    this.#c = components
+  }
+
+  protected override async _open(): Promise<void> {
+    this.#timer = setInterval(() => this.check(), CHECK_MS)
+    this.#timer.unref()
+  }
+
+  protected override async _close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    await this.#checking?.catch(() => {})
+    for (const resolve of this.#pending.values()) resolve(null)
+    this.#pending.clear()
+    for (const core of this.#cores.values()) await core.close().catch(() => {})
+    this.#cores.clear()
+  }
+
+  get #indexKey(): Buffer {
+    return labelledHash('conclave/v1/archive-index', [unhex(this.#c.identity.secrets.cluster.encryptionKey)])
+  }
+
+  /** One round: archive what closed, fetch what was recorded. Runs one at a time. */
+  check(): Promise<void> {
+    if (this.closing) return Promise.resolve()
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = null
+    })
+    return this.#checking
+  }
+
+  async #check(): Promise<void> {
+    try {
+      for (const r of await this.#c.cluster.archives()) {
+        if (this.closing) return
+        await this.#fetch(r)
+        this.#done.add(r.conversationId)
+      }
+      if (!this.#c.access) return
+      for (const { id, conv } of this.#c.conversations()) {
+        if (this.closing) return
+        if (this.#done.has(id) || this.#archiving.has(id)) continue
+        await this.#maybeArchive(id, conv)
+      }
+    } catch (err) {
+      if (!this.closing) this.#c.log.debug('archive check failed', { err: err as Error })
+    }
+  }
+
+  /** Opens a recorded archive's core and downloads all of it (every own device keeps a copy). */
+  async #fetch(r: ArchiveRecord): Promise<Hypercore<unknown>> {
+    let core = this.#cores.get(r.core)
+    if (!core) {
+      core = this.#c.store.get({ key: unhex(r.core) })
+      this.#cores.set(r.core, core)
+      await core.ready()
+      core.download({ start: 0, end: -1 })
+    }
+    return core
+  }
+
+  /**
+   * Archives a conversation once it is closed with a final outcome, if this
+   * device is the one to: the own access device with the lowest index that
+   * writes in it. Holders: this device and the lowest-index other access device.
+   */
+  async #maybeArchive(id: string, conv: Conversation): Promise<void> {
+    const s = await conv.show({ limit: 0 })
+    if (!s.closed || s.outcome?.state !== 'final') return
+    const devices = await this.#c.cluster.devices()
+    const access = devices.filter((d) => !d.revoked && d.roles.includes('access'))
+    const own = s.members.find((m) => m.accountId === this.#c.identity.identity.accountId)
+    const writers = new Set(own?.devices.filter((d) => d.writer && !d.revoked).map((d) => d.deviceId) ?? [])
+    const archiver = access.filter((d) => writers.has(d.deviceId)).sort((a, b) => a.device - b.device)[0]
+    const self = this.#c.identity.identity.deviceId
+    if (!archiver || archiver.deviceId !== self) {
+      if (archiver) this.#done.add(id)
+      return
+    }
+    const other = access.filter((d) => d.deviceId !== self).sort((a, b) => a.device - b.device)[0]
+    if (!other) return // one access device: nothing to seal to yet (docs/archive.md)
+    const me = access.find((d) => d.deviceId === self)!
+    this.#archiving.add(id)
+    try {
+      await this.archive(id, conv, [me, other])
+      this.#done.add(id)
+    } catch (err) {
+      if (isConclaveError(err) && err.code === 'CLUSTER_ARCHIVE_EXISTS') this.#done.add(id)
+      else this.#c.log.warn('archiving failed', { id, err: err as Error })
+    } finally {
+      this.#archiving.delete(id)
+    }
+  }
+
+  /** Seals a conversation's transcript to two holders, writes its core and records it. */
+  async archive(
+    id: string,
+    conv: Conversation,
+    holders: [DeviceRecord, DeviceRecord]
+  ): Promise<ArchiveRecord> {
+    const { identity, secrets } = this.#c.identity
+    const transcript = await this.#transcript(conv)
+    const signingSecret = unhex(secrets.device.signingSecretKey)
+    const bytes = encodeTranscript(transcript, signingSecret)
+    const title = archiveTitle(id, transcript.conversation.topic)
+    const archiveId = archiveIdFor(this.#indexKey, title)
+    const keys: [Buffer, Buffer] = [unhex(holders[0].xwingKey), unhex(holders[1].xwingKey)]
+    const sealed = sealArchiveChunks({ archiveId, transcript: bytes, holders: keys })
+    const core = this.#c.store.get({ name: `conclave/archive/${hex(archiveId)}` })
+    await core.ready()
+    if (core.length === 0) {
+      let batch: Buffer[] = []
+      for (const block of sealed.chunks) {
+        batch.push(Buffer.from(block))
+        if (batch.length === APPEND_BATCH) {
+          await core.append(batch)
+          batch = []
+        }
+      }
+      if (batch.length) await core.append(batch)
+    }
+    this.#cores.set(hex(core.key), core)
+    const createdAt = this.#c.now()
+    const index = sealIndexEntry({
+      indexKey: this.#indexKey,
+      title,
+      archive: sealed.header,
+      holders: keys,
+      deviceIds: [holders[0].deviceId, holders[1].deviceId],
+      createdAt,
+      conversationId: id
+    })
+    const record: ArchiveRecord = {
+      id: hex(archiveId),
+      conversationId: id,
+      core: hex(core.key),
+      blocks: core.length,
+      size: sealed.encodedBytes,
+      holders: [holders[0].deviceId, holders[1].deviceId],
+      index: hex(encodeIndexEntry(index)),
+      createdAt,
+      by: identity.deviceId
+    }
+    await this.#c.cluster.recordArchive(record)
+    this.#c.log.info('conversation archived', { id, archive: record.id, bytes: record.size })
+    const ack = await this.#c.acknowledge(core, core.length, {})
+    if (!ack.durable) this.#c.log.warn('archive not yet on two nodes', { archive: record.id })
+    return record
+  }
+
+  async #transcript(conv: Conversation): Promise<UnsignedTranscript> {
+    const { identity, secrets } = this.#c.identity
+    const head = await conv.show({ limit: 0 })
+    const messages: MessageRecord[] = []
+    while (messages.length < head.total) {
+      const page = await conv.show({ offset: messages.length, limit: 1000 })
+      if (page.messages.length === 0) break
+      messages.push(...page.messages)
+    }
+    const lengths = new Map<string, number>()
+    for (const m of messages) lengths.set(m.writer, Math.max(lengths.get(m.writer) ?? 0, m.length))
+    const roots: UnsignedTranscript['roots'] = []
+    for (const [key, length] of [...lengths].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const core = this.#c.store.get({ key: unhex(key) })
+      try {
+        await core.ready()
+        roots.push({ core: key, length, treeHash: hex(await core.treeHash(length)) })
+      } finally {
+        await core.close()
+      }
+    }
+    const signingSecret = unhex(secrets.device.signingSecretKey)
+    return {
+      v: 1,
+      conversation: {
+        id: head.id,
+        topic: head.topic,
+        pattern: head.pattern,
+        consensus: head.consensus,
+        options: head.options,
+        deadline: head.deadline,
+        createdAt: head.createdAt,
+        creator: head.creator,
+        members: head.members.map((m) => ({
+          accountId: m.accountId,
+          devices: m.devices.map((d) => d.deviceId)
+        }))
+      },
+      messages: messages.map((m) => ({ ...m })),
+      tally: head.tally,
+      outcome: head.outcome
+        ? {
+            winners: head.outcome.winners,
+            closedBy: head.outcome.closedBy,
+            reachedAt: head.outcome.reachedAt
+          }
+        : null,
+      roots,
+      archivedAt: this.#c.now(),
+      archivedBy: { deviceId: identity.deviceId, signingKey: hex(signingSecret.subarray(32)) }
+    }
+  }
+
+  async list(): Promise<ArchiveListing[]> {
+    const out: ArchiveListing[] = []
+    for (const r of await this.#c.cluster.archives()) {
+      out.push({
+        id: r.id,
+        conversationId: r.conversationId,
+        holders: r.holders,
+        size: r.size,
+        blocks: r.blocks,
+        createdAt: r.createdAt,
+        by: r.by,
+        local: this.#cores.get(r.core)?.contiguousLength ?? 0
+      })
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+  }
+
+  /**
+   * Opens an archive with the other holder's help: reads the archive core,
+   * asks the other holder to peel the outer layer of the envelope whose
+   * inner layer is this device's, peels the inner one, decrypts and checks
+   * the transcript; the title comes the same way from the index entry.
+   */
+  async open(id: string, opts: { waitMs?: number } = {}): Promise<OpenedArchive> {
+    const waitMs = opts.waitMs ?? DEFAULT_PEEL_WAIT_MS
+    const r = await this.#c.cluster.getArchive(id)
+    if (!r) throw NodeErrors.NODE_ARCHIVE_UNKNOWN(`no archive ${id}`)
+    const self = this.#c.identity.identity.deviceId
+    const at = r.holders.indexOf(self)
+    if (at === -1) {
+      throw NodeErrors.NODE_ARCHIVE_NOT_HOLDER(
+        `this device is not a holder of archive ${id}: open it on ${r.holders[0]} or ${r.holders[1]}`
+      )
+    }
+    const otherId = r.holders[1 - at]!
+    const other = (await this.#c.cluster.devices()).find((d) => d.deviceId === otherId)
+    if (!other || other.revoked) {
+      throw NodeErrors.NODE_ARCHIVE_HOLDER_OFFLINE(
+        `the other holder ${otherId} is no longer a device of the account`
+      )
+    }
+    const entry = decodeIndexEntry(unhex(r.index))
+    const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
+    const myPublic = unhex((await this.#c.cluster.devices()).find((d) => d.deviceId === self)!.xwingKey)
+
+    const core = await this.#fetch(r)
+    const opener = new ArchiveOpener({ archiveId: unhex(r.id), headerDigest: entry.headerDigest })
+    let i = 0
+    while (!opener.header && i < r.blocks) opener.push(await this.#block(core, i++, waitMs))
+    const header = opener.header
+    if (!header) throw NodeErrors.NODE_ARCHIVE_INCOMPLETE(`archive ${id} ends before its header`)
+    const keyCtx = opener.context()
+    const keyEnvelope = envelopeFor(header.envelopes, keyCtx, myPublic)
+    const inner = await this.#askPeel(other, r.id, 'key', keyEnvelope, waitMs)
+    const dataKey = peelInner(inner, xwing, keyCtx)
+    opener.unlock(dataKey)
+    dataKey.fill(0)
+    while (i < r.blocks) opener.push(await this.#block(core, i++, waitMs))
+    const bytes = opener.end()
+
+    const indexCtx: LayerContext = indexEntryContext(entry)
+    const titleEnvelope = envelopeFor(entry.envelopes, indexCtx, myPublic)
+    const titleInner = await this.#askPeel(other, r.id, 'index', titleEnvelope, waitMs)
+    const { title } = openIndexEntry(entry, titleInner, xwing, this.#indexKey)
+
+    const devices = await this.#c.cluster.devices()
+    const transcript = decodeTranscript(bytes, {
+      conversationId: r.conversationId,
+      isOwnDevice: (deviceId, key) => devices.some((d) => d.deviceId === deviceId && d.signingKey === key),
+      verifyMessage: (cid, m) => verifyMessageRecord(cid, m as MessageRecord)
+    })
+    return { id: r.id, title, transcript }
+  }
+
+  async #block(core: Hypercore<unknown>, index: number, waitMs: number): Promise<Buffer> {
+    try {
+      const block = (await core.get(index, { timeout: waitMs })) as Buffer | null
+      if (block) return block
+    } catch (err) {
+      throw NodeErrors.NODE_ARCHIVE_INCOMPLETE(
+        `block ${index} of the archive is not here and no peer sent it`,
+        {
+          cause: err
+        }
+      )
+    }
+    throw NodeErrors.NODE_ARCHIVE_INCOMPLETE(`block ${index} of the archive is not here`)
+  }
+
+  /** Sends a peel request to the other holder and waits for its answer. */
+  async #askPeel(
+    other: DeviceRecord,
+    archive: string,
+    purpose: 'key' | 'index',
+    envelope: Envelope,
+    waitMs: number
+  ): Promise<Buffer> {
+    const deadline = Date.now() + waitMs
+    let peer = this.#peers.get(other.signingKey)
+    while (!peer && Date.now() < deadline && !this.closing) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      peer = this.#peers.get(other.signingKey)
+    }
+    if (!peer) {
+      throw NodeErrors.NODE_ARCHIVE_HOLDER_OFFLINE(
+        `waiting for device ${other.device} (${other.deviceId}), the other holder: it is not connected`,
+        { data: { waitingFor: other.deviceId } }
+      )
+    }
+    const id = this.#nextId++
+    const reply = new Promise<PeerReplyOrGone>((resolve) => {
+      this.#pending.set(id, resolve)
+      setTimeout(() => resolve(null), Math.max(1000, deadline - Date.now())).unref()
+    })
+    peer.send({
+      type: 'peel',
+      v: 1,
+      id,
+      archive,
+      purpose,
+      innerHolder: envelope.innerHolder,
+      sealed: hex(envelope.sealed)
+    })
+    const r = await reply
+    this.#pending.delete(id)
+    if (r === null) {
+      throw NodeErrors.NODE_ARCHIVE_HOLDER_OFFLINE(
+        `waiting for device ${other.device} (${other.deviceId}), the other holder: no answer`,
+        { data: { waitingFor: other.deviceId } }
+      )
+    }
+    if (!r.ok || !r.inner) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED(
+        `device ${other.deviceId} refused to peel: ${r.code ?? 'refused'}`
+      )
+    }
+    return unhex(r.inner)
+  }
+
+  /** Opens the archive channel on an admitted connection (requests from non-devices are refused). */
+  attach(conn: { remotePublicKey: Buffer | null; once?(ev: 'close', fn: () => void): unknown }): void {
+    const remote = conn.remotePublicKey
+    // the firewall admitted it; who may ask what is checked per request (the cluster view may
+    // not know a new device yet when its connection arrives)
+    if (!remote) return
+    const publicKey = hex(remote)
+    const mux = Protomux.from(conn as never)
+    const channel = mux.createChannel({
+      protocol: ARCHIVE_PROTOCOL,
+      // usable once both ends opened it
+      onopen: () => {
+        this.#peers.set(publicKey, peer)
+      },
+      onclose: () => {
+        if (this.#peers.get(publicKey) === peer) this.#peers.delete(publicKey)
+      }
+    })
+    if (!channel) return
+    const message = channel.addMessage({
+      encoding: c.json,
+      onmessage: (m: unknown) => {
+        void this.#onMessage(peer, m).catch((err: Error) =>
+          this.#c.log.debug('archive message refused', { err })
+        )
+      }
+    })
+    const peer: PeerChannel = { publicKey, send: (m) => message.send(m) }
+    channel.open()
+  }
+
+  async #onMessage(peer: PeerChannel, m: unknown): Promise<void> {
+    const reply = PeelReplySchema.safeParse(m)
+    if (reply.success) {
+      this.#pending.get(reply.data.id)?.(reply.data)
+      return
+    }
+    const req = PeelRequestSchema.safeParse(m)
+    if (!req.success) return
+    const answer = (ok: boolean, extra: { inner?: string; code?: string }) =>
+      peer.send({ type: 'peeled', v: 1, id: req.data.id, ok, ...extra })
+    try {
+      const inner = await this.#peelFor(peer, req.data)
+      answer(true, { inner: hex(inner) })
+    } catch (err) {
+      answer(false, { code: isConclaveError(err) ? err.code : 'NODE_ARCHIVE_REFUSED' })
+    }
+  }
+
+  /**
+   * The helping side: peels the outer layer for a current, unrevoked own
+   * device that is the other holder of the archive, and only the envelope
+   * whose inner layer is that device's.
+   */
+  async #peelFor(peer: PeerChannel, req: z.infer<typeof PeelRequestSchema>): Promise<Buffer> {
+    if (!this.#c.access) throw NodeErrors.NODE_ARCHIVE_REFUSED('this device holds no archive keys')
+    const asking = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
+    if (!asking || asking.revoked) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED('the asking device is not a current device of the account')
+    }
+    const r = await this.#c.cluster.getArchive(req.archive)
+    if (!r) throw NodeErrors.NODE_ARCHIVE_UNKNOWN(`no archive ${req.archive}`)
+    const self = this.#c.identity.identity.deviceId
+    const askingAt = r.holders.indexOf(asking.deviceId)
+    if (askingAt === -1 || r.holders[1 - askingAt] !== self) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED(
+        'the asking device and this one are not the holders of that archive'
+      )
+    }
+    const devices = await this.#c.cluster.devices()
+    const keyOf = (deviceId: string) => unhex(devices.find((d) => d.deviceId === deviceId)!.xwingKey)
+    const holders: [Buffer, Buffer] = [holderHash(keyOf(r.holders[0])), holderHash(keyOf(r.holders[1]))]
+    const ctx: LayerContext =
+      req.purpose === 'key'
+        ? { purpose: 'key', archiveId: unhex(r.id), holders }
+        : indexEntryContext(decodeIndexEntry(unhex(r.index)))
+    if (req.innerHolder !== askingAt) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED(
+        "only the envelope whose inner layer is the asking device's is peeled"
+      )
+    }
+    const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
+    const inner = peelOuter({ innerHolder: req.innerHolder, sealed: unhex(req.sealed) }, xwing, ctx)
+    this.#c.log.info('peeled an archive layer for another holder', { archive: r.id, for: asking.deviceId })
+    return inner
+  }
+}
+
+type PeerReplyOrGone = PeelReply | null

@@ -1,0 +1,144 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import test from 'brittle'
+import type { ArchiveSummary } from '../../src/node/node-api.js'
+import { conclave, tmpHome } from '../helpers/cli.js'
+import { show } from '../helpers/convo.js'
+import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
+import { inviteAndJoin } from '../helpers/pairing.js'
+import { createTestnet } from '../helpers/testnet.js'
+
+const TOPIC = 'Where do we hide the zanzibar-lighthouse picnic basket?'
+const CHOICE = 'under-the-quokka-bridge'
+const OTHER = 'behind-the-marmot-shed'
+
+/** Every file under `dir` (RocksDB tables, logs, JSON), with the needles each one contains. */
+function scan(dir: string, needles: string[]): Array<{ file: string; found: string[] }> {
+  const hits: Array<{ file: string; found: string[] }> = []
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else {
+        const bytes = readFileSync(p)
+        const found = needles.filter((n) => bytes.includes(Buffer.from(n, 'utf8')))
+        if (found.length) hits.push({ file: p, found })
+      }
+    }
+  }
+  walk(dir)
+  return hits
+}
+
+const archivesOf = async (n: NodeProcess): Promise<ArchiveSummary[]> =>
+  (await n.api<{ archives: ArchiveSummary[] }>('GET', '/api/archives')).body.archives
+
+test(
+  'a closed vote is archived to two holders and kept on a relay that cannot read it; opening takes both holders',
+  { timeout: 480_000 },
+  async (t) => {
+    const net = await createTestnet(t, 3)
+    const homeA = join(tmpHome(t, 'a'), 'h')
+    const homeB = join(tmpHome(t, 'b'), 'h')
+    const homeR = join(tmpHome(t, 'r'), 'h')
+    t.is((await conclave(['--home', homeA, 'init', '--json'])).code, 0, 'init A')
+    const a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })
+    const jb = await inviteAndJoin(t, a, homeB, net.bootstrapFlag, ['--indexer'])
+    const b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
+    const jr = await inviteAndJoin(t, a, homeR, net.bootstrapFlag, ['--role', 'relay'])
+    const r = await startNode(t, homeR, { bootstrap: net.bootstrapFlag, args: ['--role', 'relay'] })
+    const idA = (await statusOf(a)).devices.find((d) => d.self)!.deviceId
+    await eventually(
+      'every device knows the three',
+      async () => {
+        for (const n of [a, b, r]) if ((await statusOf(n)).devices.length !== 3) return false
+        return true
+      },
+      120_000
+    )
+
+    const started = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'vote',
+      '--topic',
+      TOPIC,
+      '--method',
+      'majority',
+      '--option',
+      CHOICE,
+      '--option',
+      OTHER,
+      '--json'
+    ])
+    t.is(started.code, 0, `convo start: ${started.stderr}`)
+    const convo = JSON.parse(started.stdout).id as string
+    // the vote is acknowledged once two nodes hold it: B must have opened the conversation
+    await eventually('B opens the conversation', async () => (await show(b, convo)) !== null, 120_000)
+    const voted = await a.cli(['vote', convo, CHOICE])
+    t.is(voted.code, 0, `A votes: ${voted.stderr}`)
+
+    const [archived] = await eventually(
+      'the closed vote is archived',
+      async () => {
+        const list = await archivesOf(a)
+        return list.length > 0 && list
+      },
+      120_000
+    )
+    t.is(archived!.conversationId, convo, 'the archive is of the vote')
+    t.alike(archived!.holders, [idA, jb.deviceId], 'sealed to A and B')
+    t.absent(archived!.holders.includes(jr.deviceId), 'the relay is no holder')
+
+    const listed = JSON.parse((await b.cli(['archive', 'list', '--json'])).stdout)
+    t.alike(
+      Object.keys(listed.archives[0]).filter((k) =>
+        ['id', 'conversationId', 'holders', 'size', 'createdAt'].includes(k)
+      ),
+      ['id', 'conversationId', 'holders', 'size', 'createdAt'],
+      'archive list --json gives id, conversationId, holders, size, createdAt'
+    )
+    await eventually(
+      'the relay holds the whole archive',
+      async () => {
+        const [x] = await archivesOf(r)
+        return x !== undefined && x.local === x.blocks && x
+      },
+      120_000
+    )
+    t.is(await show(r, convo), null, 'the relay never got the conversation')
+
+    // A opens it with B's help
+    const out = join(tmpHome(t, 'out'), 'transcript.json')
+    const opened = await a.cli(['archive', 'open', archived!.id, '--out', out])
+    t.is(opened.code, 0, `archive open on A: ${opened.stderr}`)
+    const transcript = JSON.parse(readFileSync(out, 'utf8'))
+    t.is(transcript.conversation.topic, TOPIC, 'the transcript has the topic')
+    t.alike(
+      transcript.messages.map((m: { kind: string; body: { choice?: string } }) => [m.kind, m.body.choice]),
+      [['ballot', CHOICE]],
+      "and A's ballot"
+    )
+    t.alike(transcript.outcome.winners, [CHOICE], 'and the outcome')
+    t.ok(transcript.conversation.members.length === 1, 'and the members')
+    const json = JSON.parse((await b.cli(['archive', 'open', archived!.id, '--json'])).stdout)
+    t.is(json.title.startsWith(TOPIC), true, 'B opens it too, with A, and reads the title')
+
+    const onRelay = await r.cli(['archive', 'open', archived!.id])
+    t.is(onRelay.code, 1, 'the relay cannot open it')
+    t.ok(/^NODE_ARCHIVE_NOT_HOLDER:/m.test(onRelay.stderr), onRelay.stderr.trim())
+
+    // nothing readable on the relay's disk
+    await r.stop()
+    const hits = scan(homeR, [TOPIC, 'zanzibar-lighthouse', CHOICE, OTHER])
+    t.alike(hits, [], "the relay's files hold no plaintext of the topic, title or ballots")
+
+    // with B offline, A cannot open it
+    await b.stop()
+    const alone = await a.cli(['archive', 'open', archived!.id, '--wait', '3'])
+    t.is(alone.code, 1, 'A alone cannot open it')
+    t.ok(/^NODE_ARCHIVE_HOLDER_OFFLINE:/m.test(alone.stderr), alone.stderr.trim())
+    t.ok(alone.stderr.includes(jb.deviceId), 'and says which device it waits for')
+  }
+)
