@@ -39,6 +39,7 @@ export {
 } from './secretstream.js'
 export {
   XWING_CIPHERTEXT_BYTES,
+  XWING_ENCAPSULATION_RANDOM_BYTES,
   XWING_PUBLIC_KEY_BYTES,
   XWING_SEAL_LABEL,
   XWING_SEAL_OVERHEAD_BYTES,
@@ -47,6 +48,7 @@ export {
   XWING_SEED_BYTES,
   XWING_SHARED_SECRET_BYTES,
   type XWingKeyPair,
+  type XWingSealRandomness,
   xwingKeyPairFromSeed,
   xwingOpen,
   xwingPublicKeyFromSecret,

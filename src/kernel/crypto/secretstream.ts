@@ -33,11 +33,25 @@ export class StreamEncryptor {
   private readonly state: Buffer
   private done = false
 
-  constructor(key32: Uint8Array) {
+  /**
+   * `fixedHeader` is for test vectors only: libsodium draws the header at
+   * random and has no way to pass one in, but init_pull derives exactly the
+   * state init_push would have derived from that header, so the push side
+   * starts from it. A header must never be reused with the same key.
+   */
+  constructor(key32: Uint8Array, fixedHeader?: Uint8Array) {
     const key = checkKey(key32)
-    this.header = Buffer.alloc(STREAM_HEADER_BYTES)
     this.state = Buffer.alloc(sodium.crypto_secretstream_xchacha20poly1305_STATEBYTES)
-    sodium.crypto_secretstream_xchacha20poly1305_init_push(this.state, this.header, key)
+    if (fixedHeader === undefined) {
+      this.header = Buffer.alloc(STREAM_HEADER_BYTES)
+      sodium.crypto_secretstream_xchacha20poly1305_init_push(this.state, this.header, key)
+      return
+    }
+    if (!isBytes(fixedHeader) || fixedHeader.byteLength !== STREAM_HEADER_BYTES) {
+      throw KernelErrors.CRYPTO_INVALID_INPUT(`secretstream header must be ${STREAM_HEADER_BYTES} bytes`)
+    }
+    this.header = Buffer.from(fixedHeader)
+    sodium.crypto_secretstream_xchacha20poly1305_init_pull(this.state, this.header, key)
   }
 
   get finished(): boolean {

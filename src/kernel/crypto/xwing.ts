@@ -15,11 +15,24 @@ export const XWING_SECRET_KEY_BYTES = 32
 export const XWING_PUBLIC_KEY_BYTES = 1216
 export const XWING_CIPHERTEXT_BYTES = 1120
 export const XWING_SHARED_SECRET_BYTES = 32
+/** Encapsulation randomness: ML-KEM-768 message (32) ‖ X25519 ephemeral secret (32). */
+export const XWING_ENCAPSULATION_RANDOM_BYTES = 64
 
 export const XWING_SEAL_VERSION = 1
 export const XWING_SEAL_LABEL = 'conclave/xwing-seal/v1'
 /** version (1) ‖ KEM ciphertext (1120) ‖ nonce (24) ‖ AEAD tag (16): the size of a sealed empty plaintext. */
 export const XWING_SEAL_OVERHEAD_BYTES = 1 + XWING_CIPHERTEXT_BYTES + AEAD_NONCE_BYTES + AEAD_TAG_BYTES
+
+/**
+ * Fixed values for the two random inputs of a seal. For test vectors only: a
+ * seal made twice with the same values to the same key reuses the KEM secret.
+ */
+export interface XWingSealRandomness {
+  /** XWING_ENCAPSULATION_RANDOM_BYTES */
+  encapsulation: Uint8Array
+  /** AEAD_NONCE_BYTES */
+  nonce: Uint8Array
+}
 
 export interface XWingKeyPair {
   publicKey: Buffer
@@ -54,20 +67,36 @@ function sealKey(
  * Layout: 0x01 ‖ KEM ciphertext (1120) ‖ nonce (24) ‖ XChaCha20-Poly1305 ciphertext ‖ tag (16).
  * The AEAD key is labelledHash(XWING_SEAL_LABEL, [ss, kemCiphertext, recipientPublicKey]),
  * so a KEM ciphertext cannot be lifted onto another recipient's seal.
+ * `fixed` replaces the randomness, for test vectors only.
  */
-export function xwingSeal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Buffer {
+export function xwingSeal(
+  recipientPublicKey: Uint8Array,
+  plaintext: Uint8Array,
+  ad: Uint8Array,
+  fixed?: XWingSealRandomness
+): Buffer {
   if (!isBytes(recipientPublicKey) || recipientPublicKey.byteLength !== XWING_PUBLIC_KEY_BYTES) {
     throw KernelErrors.CRYPTO_INVALID_KEY(`X-Wing public key must be ${XWING_PUBLIC_KEY_BYTES} bytes`)
   }
+  if (
+    fixed !== undefined &&
+    (!isBytes(fixed.encapsulation) || fixed.encapsulation.byteLength !== XWING_ENCAPSULATION_RANDOM_BYTES)
+  ) {
+    throw KernelErrors.CRYPTO_INVALID_INPUT(
+      `X-Wing encapsulation randomness must be ${XWING_ENCAPSULATION_RANDOM_BYTES} bytes`
+    )
+  }
   let enc: { cipherText: Uint8Array; sharedSecret: Uint8Array }
   try {
-    enc = ml_kem768_x25519.encapsulate(recipientPublicKey)
+    enc = fixed
+      ? ml_kem768_x25519.encapsulate(recipientPublicKey, fixed.encapsulation)
+      : ml_kem768_x25519.encapsulate(recipientPublicKey)
   } catch (err) {
     // noble refuses public keys that fail the ML-KEM modulus check or carry a low-order X25519 point
     throw KernelErrors.CRYPTO_INVALID_KEY('X-Wing public key is malformed', { cause: err })
   }
   const key = sealKey(enc.sharedSecret, enc.cipherText, recipientPublicKey)
-  const body = aeadEncrypt(key, plaintext, ad)
+  const body = aeadEncrypt(key, plaintext, ad, fixed?.nonce)
   key.fill(0)
   enc.sharedSecret.fill(0)
   return Buffer.concat([Buffer.from([XWING_SEAL_VERSION]), enc.cipherText, body])

@@ -236,3 +236,17 @@ test('sealStream: chunk size and key are validated', (t) => {
   throwsCode(t, () => sealStream(Buffer.alloc(16), data), 'CRYPTO_INVALID_KEY', 'short key')
   throwsCode(t, () => openStream(Buffer.alloc(16), data), 'CRYPTO_INVALID_KEY', 'short key on open')
 })
+
+test('secretstream: a fixed header (test vectors) is used as given and opens normally', (t) => {
+  const header = Buffer.alloc(STREAM_HEADER_BYTES, 0x5a)
+  const a = new StreamEncryptor(key, header)
+  const b = new StreamEncryptor(key, header)
+  t.alike(a.header, header)
+  const c1 = a.push(Buffer.from('one'))
+  const c2 = a.push(Buffer.from('two'), true)
+  t.alike(b.push(Buffer.from('one')), c1, 'deterministic')
+  const dec = new StreamDecryptor(key, header)
+  t.alike(dec.pull(c1).plaintext, Buffer.from('one'))
+  t.alike(dec.pull(c2), { plaintext: Buffer.from('two'), final: true })
+  throwsCode(t, () => new StreamEncryptor(key, Buffer.alloc(16)), 'CRYPTO_INVALID_INPUT', 'short header')
+})

@@ -127,3 +127,24 @@ test('xwing: bad key lengths are CRYPTO_INVALID_KEY', (t) => {
     'short secret key'
   )
 })
+
+test('xwing: fixed randomness (test vectors) gives the same seal, which opens', (t) => {
+  const fixed = { encapsulation: Buffer.alloc(64, 0x3c), nonce: Buffer.alloc(24, 0x4d) }
+  const pt = Buffer.from('the data key')
+  const a = xwingSeal(alice.publicKey, pt, AD, fixed)
+  t.alike(xwingSeal(alice.publicKey, pt, AD, fixed), a, 'deterministic')
+  t.alike(a.subarray(1 + XWING_CIPHERTEXT_BYTES, 1 + XWING_CIPHERTEXT_BYTES + 24), fixed.nonce, 'nonce used')
+  t.alike(xwingOpen(alice.secretKey, a, AD), pt)
+  throwsCode(
+    t,
+    () => xwingSeal(alice.publicKey, pt, AD, { ...fixed, encapsulation: Buffer.alloc(32) }),
+    'CRYPTO_INVALID_INPUT',
+    'short encapsulation randomness'
+  )
+  throwsCode(
+    t,
+    () => xwingSeal(alice.publicKey, pt, AD, { ...fixed, nonce: Buffer.alloc(12) }),
+    'CRYPTO_INVALID_INPUT',
+    'short nonce'
+  )
+})
