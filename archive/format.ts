@@ -40,7 +40,9 @@ export const LABEL = {
   body: 'conclave/archive/v1/body',
   keyLayer: 'conclave/archive/v1/key-layer',
   indexLayer: 'conclave/archive/v1/index-layer',
-  indexPublic: 'conclave/archive/v1/index-public'
+  indexPublic: 'conclave/archive/v1/index-public',
+  indexEntry: 'conclave/archive/v1/index-entry',
+  indexSecret: 'conclave/archive/v1/index-secret'
 } as const
 
 /** Index of a holder in the order the archive was sealed with: 0 is A, 1 is B. */

@@ -6,13 +6,11 @@ import {
 } from '../src/kernel/crypto/secretstream.js'
 import { ArchiveErrors } from './errors.js'
 import {
-  ARCHIVE_ENVELOPE_BYTES,
   ARCHIVE_HEADER_BYTES,
   ARCHIVE_ID_BYTES,
   ARCHIVE_MAGIC,
   ARCHIVE_VERSION,
   ByteReader,
-  field,
   HOLDER_HASH_BYTES,
   LABEL,
   labelBytes,
@@ -20,7 +18,7 @@ import {
   u8,
   u64
 } from './format.js'
-import type { Envelope, LayerContext } from './layers.js'
+import { type Envelope, encodeEnvelopes, type LayerContext, readEnvelopes } from './layers.js'
 
 /** The part of an encoded archive before its body. */
 export interface ArchiveHeader {
@@ -72,8 +70,7 @@ export function encodeHeader(fields: Omit<ArchiveHeader, 'digest' | 'version'>):
     fields.archiveId,
     fields.holders[0],
     fields.holders[1],
-    field(fields.envelopes[0].sealed, 4),
-    field(fields.envelopes[1].sealed, 4),
+    encodeEnvelopes(fields.envelopes),
     u64(fields.bodyBytes)
   ])
 }
@@ -88,16 +85,7 @@ export function readHeader(r: ByteReader): ArchiveHeader {
   r.magic(ARCHIVE_MAGIC, ARCHIVE_VERSION)
   const archiveId = r.bytes(ARCHIVE_ID_BYTES)
   const holders = [r.bytes(HOLDER_HASH_BYTES), r.bytes(HOLDER_HASH_BYTES)] as const
-  const envelope = (innerHolder: 0 | 1): Envelope => {
-    const len = r.u32()
-    if (len !== ARCHIVE_ENVELOPE_BYTES) {
-      throw ArchiveErrors.ARCHIVE_FORMAT(
-        `an envelope of version 1 is ${ARCHIVE_ENVELOPE_BYTES} bytes, not ${len}`
-      )
-    }
-    return { innerHolder, sealed: r.bytes(len) }
-  }
-  const envelopes = [envelope(0), envelope(1)] as const
+  const envelopes = readEnvelopes(r)
   const bodyBytes = r.u64()
   if (bodyBytes < ARCHIVE_MIN_BODY_BYTES) {
     throw ArchiveErrors.ARCHIVE_FORMAT(`a body is at least ${ARCHIVE_MIN_BODY_BYTES} bytes`)

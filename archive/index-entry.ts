@@ -1,6 +1,7 @@
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, aeadDecrypt, aeadEncrypt } from '../src/kernel/crypto/aead.js'
 import { asBuffer } from '../src/kernel/crypto/ed25519.js'
-import { equalBytes, labelledHash } from '../src/kernel/crypto/hash.js'
-import { XWING_SEAL_OVERHEAD_BYTES, type XWingSealRandomness } from '../src/kernel/crypto/xwing.js'
+import { equalBytes, labelledHash, randomBytes } from '../src/kernel/crypto/hash.js'
+import type { XWingSealRandomness } from '../src/kernel/crypto/xwing.js'
 import { ArchiveErrors } from './errors.js'
 import {
   ARCHIVE_ID_BYTES,
@@ -9,22 +10,34 @@ import {
   ARCHIVE_VERSION,
   archiveIdFor,
   ByteReader,
+  DATA_KEY_BYTES,
   field,
   HOLDER_HASH_BYTES,
   INDEX_MAGIC,
+  isBytesOf,
   LABEL,
+  labelBytes,
   type Pair,
   titleBytes,
   u8,
   u64
 } from './format.js'
 import { type ArchiveHeader, encodedArchiveBytes } from './header.js'
-import { type Envelope, holderHashes, type LayerContext, peelInner, sealEnvelopes } from './layers.js'
+import {
+  type Envelope,
+  encodeEnvelopes,
+  holderHashes,
+  type LayerContext,
+  peelInner,
+  readEnvelopes,
+  sealEnvelopes
+} from './layers.js'
 
 /**
- * An archive's index entry. The public part lets relays and the node list
- * and place archives; the secret part (the title) is double-sealed to the
- * same two holders as the archive, bound to the public part.
+ * An archive's index entry, sealed like the archive itself: the public part
+ * lets relays and the node list and place archives; a fresh entry key,
+ * double-sealed to the archive's two holders, encrypts the secret part (the
+ * title), whose AD covers every byte before it.
  */
 export interface IndexHolder {
   /** holderHash of the holder's X-Wing public key */
@@ -48,7 +61,10 @@ export interface IndexEntryPublic {
 }
 
 export interface SealedIndexEntry extends IndexEntryPublic {
+  /** the entry key, double-sealed */
   readonly envelopes: Pair<Envelope>
+  /** nonce (24) ‖ XChaCha20-Poly1305 of the title ‖ tag (16) */
+  readonly secret: Buffer
 }
 
 export interface IndexSecret {
@@ -68,6 +84,17 @@ export interface SealIndexEntryOptions {
   conversationId: string
 }
 
+/** Every random input of an index entry, fixed. For test vectors only. */
+export interface IndexSealRandomness {
+  entryKey: Uint8Array
+  nonce: Uint8Array
+  /** env 0 inner, env 0 outer, env 1 inner, env 1 outer */
+  layers: readonly XWingSealRandomness[]
+}
+
+const MIN_SECRET_BYTES = AEAD_NONCE_BYTES + 1 + AEAD_TAG_BYTES
+const MAX_SECRET_BYTES = AEAD_NONCE_BYTES + ARCHIVE_MAX_TITLE_BYTES + AEAD_TAG_BYTES
+
 function nameBytes(name: unknown, what: string): Buffer {
   if (typeof name !== 'string') throw ArchiveErrors.ARCHIVE_INVALID_INPUT(`${what} is a string`)
   const b = Buffer.from(name, 'utf8')
@@ -77,7 +104,6 @@ function nameBytes(name: unknown, what: string): Buffer {
   return b
 }
 
-/** The public part's bytes, also what the layers are bound to. */
 function encodePublic(e: IndexEntryPublic): Buffer {
   return Buffer.concat([
     INDEX_MAGIC,
@@ -104,15 +130,22 @@ export function indexEntryContext(entry: IndexEntryPublic): LayerContext {
   }
 }
 
+/** AD of the secret part: u16be(len label) ‖ label ‖ u8 version ‖ labelled digest of all bytes before it. */
+function secretAd(entry: Omit<SealedIndexEntry, 'secret'>): Buffer {
+  const before = Buffer.concat([encodePublic(entry), encodeEnvelopes(entry.envelopes)])
+  return Buffer.concat([
+    labelBytes(LABEL.indexSecret),
+    u8(ARCHIVE_VERSION),
+    labelledHash(LABEL.indexEntry, [before])
+  ])
+}
+
 /**
  * Seals the index entry of an archive. Checks that the title gives the
  * archive's id under the index key and that the holders are the archive's.
- * `fixed` (test vectors only) gives the randomness of the four layers.
+ * `fixed` is for test vectors only.
  */
-export function sealIndexEntry(
-  opts: SealIndexEntryOptions,
-  fixed?: { layers: readonly XWingSealRandomness[] }
-): SealedIndexEntry {
+export function sealIndexEntry(opts: SealIndexEntryOptions, fixed?: IndexSealRandomness): SealedIndexEntry {
   const title = titleBytes(opts.title)
   const archive = opts.archive
   if (!equalBytes(archiveIdFor(opts.indexKey, opts.title), archive.archiveId)) {
@@ -124,6 +157,12 @@ export function sealIndexEntry(
   }
   if (!Number.isSafeInteger(opts.createdAt) || opts.createdAt < 0) {
     throw ArchiveErrors.ARCHIVE_INVALID_INPUT('createdAt is a non-negative integer of milliseconds')
+  }
+  if (
+    fixed !== undefined &&
+    (!isBytesOf(fixed.entryKey, DATA_KEY_BYTES) || !isBytesOf(fixed.nonce, AEAD_NONCE_BYTES))
+  ) {
+    throw ArchiveErrors.ARCHIVE_INVALID_INPUT('malformed fixed randomness')
   }
   const deviceIds = opts.deviceIds ?? ['', '']
   const pub: IndexEntryPublic = {
@@ -138,24 +177,22 @@ export function sealIndexEntry(
     ],
     conversationId: opts.conversationId
   }
-  const ctx = indexEntryContext(pub) // also checks the names
-  const envelopes = sealEnvelopes(field(title, 2), opts.holders, ctx, fixed?.layers)
-  return { ...pub, envelopes }
+  const entryKey = fixed ? Buffer.from(fixed.entryKey) : randomBytes(DATA_KEY_BYTES)
+  try {
+    const envelopes = sealEnvelopes(entryKey, opts.holders, indexEntryContext(pub), fixed?.layers)
+    const secret = aeadEncrypt(entryKey, title, secretAd({ ...pub, envelopes }), fixed?.nonce)
+    return { ...pub, envelopes, secret }
+  } finally {
+    entryKey.fill(0)
+  }
 }
 
-/** The entry as stored: public part ‖ u32be len ‖ envelope 0 ‖ u32be len ‖ envelope 1. */
+/** The entry as stored: public part ‖ envelopes ‖ u16be len ‖ secret part (docs/archive.md). */
 export function encodeIndexEntry(entry: SealedIndexEntry): Buffer {
-  return Buffer.concat([
-    encodePublic(entry),
-    field(entry.envelopes[0].sealed, 4),
-    field(entry.envelopes[1].sealed, 4)
-  ])
+  return Buffer.concat([encodePublic(entry), encodeEnvelopes(entry.envelopes), field(entry.secret, 2)])
 }
 
-const MIN_INDEX_ENVELOPE = 2 * XWING_SEAL_OVERHEAD_BYTES + 2 + 1
-const MAX_INDEX_ENVELOPE = 2 * XWING_SEAL_OVERHEAD_BYTES + 2 + ARCHIVE_MAX_TITLE_BYTES
-
-/** Reads an encoded index entry; checks its structure (authenticity is checked when it is peeled). */
+/** Reads an encoded index entry; checks its structure (authenticity is checked when it is opened). */
 export function decodeIndexEntry(bytes: Uint8Array): SealedIndexEntry {
   if (!(bytes instanceof Uint8Array)) throw ArchiveErrors.ARCHIVE_INVALID_INPUT('an index entry is bytes')
   const r = new ByteReader(asBuffer(bytes), 'an index entry')
@@ -167,53 +204,51 @@ export function decodeIndexEntry(bytes: Uint8Array): SealedIndexEntry {
   const holder = (): IndexHolder => ({ keyHash: r.bytes(HOLDER_HASH_BYTES), deviceId: r.utf8(r.u8()) })
   const holders = [holder(), holder()] as const
   const conversationId = r.utf8(r.u8())
-  const envelope = (innerHolder: 0 | 1): Envelope => {
-    const len = r.u32()
-    if (len < MIN_INDEX_ENVELOPE || len > MAX_INDEX_ENVELOPE) {
-      throw ArchiveErrors.ARCHIVE_FORMAT(`an index envelope of ${len} bytes is outside the format`)
-    }
-    return { innerHolder, sealed: r.bytes(len) }
+  const envelopes = readEnvelopes(r)
+  const len = r.u16()
+  if (len < MIN_SECRET_BYTES || len > MAX_SECRET_BYTES) {
+    throw ArchiveErrors.ARCHIVE_FORMAT(`an index secret of ${len} bytes is outside the format`)
   }
-  const envelopes = [envelope(0), envelope(1)] as const
+  const secret = r.bytes(len)
   r.end()
-  if (envelopes[0].sealed.byteLength !== envelopes[1].sealed.byteLength) {
-    throw ArchiveErrors.ARCHIVE_FORMAT('the two envelopes of an index entry hold the same title')
-  }
+  const version = ARCHIVE_VERSION
   return {
-    version: ARCHIVE_VERSION,
+    version,
     archiveId,
     archiveBytes,
     createdAt,
     headerDigest,
     holders,
     conversationId,
-    envelopes
+    envelopes,
+    secret
   }
 }
 
 /**
- * Step 2 for an index entry (step 1 is peelOuter with indexEntryContext):
- * removes the inner layer and returns the secret part. With `indexKey`, also
- * checks that the title gives the entry's archive id (ARCHIVE_INTEGRITY if not).
+ * Step 2 and 3 for an index entry (step 1 is peelOuter with
+ * indexEntryContext): removes the inner layer, then decrypts the title.
+ * With `indexKey`, also checks that the title gives the entry's archive id.
+ * Throws ARCHIVE_NOT_RECIPIENT / ARCHIVE_INTEGRITY like peelInner and openBody.
  */
 export function openIndexEntry(
-  entry: IndexEntryPublic,
+  entry: SealedIndexEntry,
   innerBlob: Uint8Array,
   innerHolderSecretKey: Uint8Array,
   indexKey?: Uint8Array
 ): IndexSecret {
-  const secret = peelInner(innerBlob, innerHolderSecretKey, indexEntryContext(entry))
-  const r = new ByteReader(secret, 'an index secret')
+  const entryKey = peelInner(innerBlob, innerHolderSecretKey, indexEntryContext(entry))
   let title: string
   try {
-    title = r.utf8(r.u16())
-    r.end()
+    const plain = aeadDecrypt(entryKey, entry.secret, secretAd(entry))
+    title = new ByteReader(plain, 'an index title').utf8(plain.byteLength)
   } catch (err) {
-    // only a seal made with the holders' public keys gets here: well-formed bytes, wrong content
-    throw ArchiveErrors.ARCHIVE_INTEGRITY('the index secret is malformed', { cause: err })
+    throw ArchiveErrors.ARCHIVE_INTEGRITY('the index entry does not authenticate', { cause: err })
+  } finally {
+    entryKey.fill(0)
   }
   if (title.length === 0 || title !== title.normalize('NFC')) {
-    throw ArchiveErrors.ARCHIVE_INTEGRITY('the index secret holds no NFC title')
+    throw ArchiveErrors.ARCHIVE_INTEGRITY('the index entry holds no NFC title')
   }
   if (indexKey !== undefined && !equalBytes(archiveIdFor(indexKey, title), entry.archiveId)) {
     throw ArchiveErrors.ARCHIVE_INTEGRITY('the title does not give the archive id')

@@ -26,6 +26,7 @@ export {
   type IndexEntryPublic,
   indexEntryContext,
   type IndexHolder,
+  type IndexSealRandomness,
   type IndexSecret,
   openIndexEntry,
   type SealedIndexEntry,

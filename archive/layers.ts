@@ -10,8 +10,10 @@ import {
 import { isConclaveError } from '../src/kernel/errors.js'
 import { ArchiveErrors } from './errors.js'
 import {
+  ARCHIVE_ENVELOPE_BYTES,
   ARCHIVE_ID_BYTES,
   ARCHIVE_VERSION,
+  type ByteReader,
   DATA_KEY_BYTES,
   HOLDER_HASH_BYTES,
   type HolderIndex,
@@ -20,12 +22,13 @@ import {
   LABEL,
   labelBytes,
   type Pair,
+  field,
   u8
 } from './format.js'
 
 /**
- * The two-layer seal. A secret (an archive's data key, or an index entry's
- * secret part) is sealed to the inner holder, and that seal sealed again to
+ * The two-layer seal. A 32-byte key (an archive's data key, or the key of an
+ * index entry's secret part) is sealed to the inner holder, and that seal sealed again to
  * the outer holder. Every layer's AD names the purpose, the version, the
  * archive, both holders in order, which holder is inside and which layer it
  * is, so no layer opens anywhere else.
@@ -39,7 +42,7 @@ export interface Envelope {
 
 /** What every layer is bound to. Build it with archiveContext / indexEntryContext. */
 export interface LayerContext {
-  /** 'key': the data-key envelopes of an archive; 'index': the secret part of an index entry. */
+  /** 'key': the envelopes of an archive's data key; 'index': those of an index entry's key. */
   readonly purpose: 'key' | 'index'
   readonly archiveId: Buffer
   /** holderHash of A's and B's X-Wing public keys, in the order the archive was sealed with. */
@@ -91,13 +94,13 @@ export function holderHashes(publicKeys: Pair<Uint8Array>): Pair<Buffer> {
 }
 
 /**
- * Seals `secret` twice: envelope 0 is inner A / outer B, envelope 1 inner B /
+ * Seals `key` twice: envelope 0 is inner A / outer B, envelope 1 inner B /
  * outer A, so either holder can open it with the other's help. `fixed`
  * (test vectors only) gives the randomness of the four seals in the order
  * env 0 inner, env 0 outer, env 1 inner, env 1 outer.
  */
 export function sealEnvelopes(
-  secret: Uint8Array,
+  key: Uint8Array,
   publicKeys: Pair<Uint8Array>,
   ctx: LayerContext,
   fixed?: readonly XWingSealRandomness[]
@@ -110,7 +113,7 @@ export function sealEnvelopes(
     try {
       const innerLayer = xwingSeal(
         publicKeys[inner],
-        secret,
+        key,
         layerAd(ctx, inner, LAYER_INNER),
         fixed?.[2 * inner]
       )
@@ -186,8 +189,9 @@ export function peelOuter(envelope: Envelope, outerHolderSecretKey: Uint8Array, 
 
 /**
  * Step 2, done by the asking device (the inner holder): removes the inner
- * layer returned by peelOuter and returns the secret — for an archive, its
- * 32-byte data key. The inner holder is told by the key.
+ * layer returned by peelOuter and returns the 32-byte key inside (an
+ * archive's data key, or an index entry's key). The inner holder is told by
+ * the secret key given.
  */
 export function peelInner(
   innerBlob: Uint8Array,
@@ -198,12 +202,12 @@ export function peelInner(
   if (!(innerBlob instanceof Uint8Array))
     throw ArchiveErrors.ARCHIVE_INVALID_INPUT('the inner layer is bytes')
   const index = holderOf(innerHolderSecretKey, ctx)
-  const secret = open(innerHolderSecretKey, innerBlob, layerAd(ctx, index, LAYER_INNER), 'the inner layer')
-  if (ctx.purpose === 'key' && secret.byteLength !== DATA_KEY_BYTES) {
-    secret.fill(0)
-    throw ArchiveErrors.ARCHIVE_INTEGRITY('the inner layer does not hold a data key')
+  const key = open(innerHolderSecretKey, innerBlob, layerAd(ctx, index, LAYER_INNER), 'the inner layer')
+  if (key.byteLength !== DATA_KEY_BYTES) {
+    key.fill(0)
+    throw ArchiveErrors.ARCHIVE_INTEGRITY('the inner layer does not hold a key')
   }
-  return secret
+  return key
 }
 
 /** The envelope in which the holder with this public key is inside (the one that device asks the other to peel). */
@@ -217,4 +221,23 @@ export function envelopeFor(
   const env = envelopes.find((e) => e.innerHolder === index)
   if (!env) throw ArchiveErrors.ARCHIVE_INVALID_INPUT('no envelope with this inner holder')
   return { innerHolder: env.innerHolder, sealed: asBuffer(env.sealed) }
+}
+
+/** u32be len ‖ envelope 0 ‖ u32be len ‖ envelope 1 */
+export function encodeEnvelopes(envelopes: Pair<Envelope>): Buffer {
+  return Buffer.concat([field(envelopes[0].sealed, 4), field(envelopes[1].sealed, 4)])
+}
+
+/** Reads the two envelopes; in version 1 each is ARCHIVE_ENVELOPE_BYTES long (ARCHIVE_FORMAT otherwise). */
+export function readEnvelopes(r: ByteReader): Pair<Envelope> {
+  const one = (innerHolder: HolderIndex): Envelope => {
+    const len = r.u32()
+    if (len !== ARCHIVE_ENVELOPE_BYTES) {
+      throw ArchiveErrors.ARCHIVE_FORMAT(
+        `an envelope of version 1 is ${ARCHIVE_ENVELOPE_BYTES} bytes, not ${len}`
+      )
+    }
+    return { innerHolder, sealed: r.bytes(len) }
+  }
+  return [one(0), one(1)]
 }

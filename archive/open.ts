@@ -26,6 +26,8 @@ import type { SealedArchive } from './seal.js'
 /** Bytes pushed in pieces, taken out in runs; a run inside one piece is a view, not a copy. */
 class ByteQueue {
   private parts: Buffer[] = []
+  /** index of the first piece still (partly) queued, and the offset into it */
+  private first = 0
   private head = 0
   length = 0
 
@@ -38,12 +40,12 @@ class ByteQueue {
   /** The next n bytes without consuming them: a view when they lie in one piece. */
   peek(n: number): Buffer | null {
     if (this.length < n) return null
-    const first = this.parts[0]
-    if (first === undefined) return Buffer.alloc(0)
-    if (first.byteLength - this.head >= n) return first.subarray(this.head, this.head + n)
+    const p0 = this.parts[this.first]
+    if (p0 === undefined || n === 0) return Buffer.alloc(0)
+    if (p0.byteLength - this.head >= n) return p0.subarray(this.head, this.head + n)
     const out = Buffer.allocUnsafe(n)
     let filled = 0
-    for (let i = 0, from = this.head; filled < n; i++, from = 0) {
+    for (let i = this.first, from = this.head; filled < n; i++, from = 0) {
       const p = this.parts[i]!
       const k = Math.min(n - filled, p.byteLength - from)
       p.copy(out, filled, from, from + k)
@@ -57,17 +59,23 @@ class ByteQueue {
     if (out === null) return null
     this.length -= n
     this.head += n
-    while (this.parts.length > 0 && this.head >= this.parts[0]!.byteLength) {
-      this.head -= this.parts[0]!.byteLength
-      this.parts.shift()
+    while (this.first < this.parts.length && this.head >= this.parts[this.first]!.byteLength) {
+      this.head -= this.parts[this.first]!.byteLength
+      this.first++
+    }
+    // drop consumed pieces now and then, so the array neither grows nor is shifted one by one
+    if (this.first > 64 && this.first * 2 > this.parts.length) {
+      this.parts = this.parts.slice(this.first)
+      this.first = 0
     }
     return out
   }
 
   /** Everything still queued, as views. */
   drain(): Buffer[] {
-    const out = this.parts.map((p, i) => (i === 0 ? p.subarray(this.head) : p))
+    const out = this.parts.slice(this.first).map((p, i) => (i === 0 ? p.subarray(this.head) : p))
     this.parts = []
+    this.first = 0
     this.head = 0
     this.length = 0
     return out
