@@ -140,5 +140,14 @@ test(
     t.is(alone.code, 1, 'A alone cannot open it')
     t.ok(/^NODE_ARCHIVE_HOLDER_OFFLINE:/m.test(alone.stderr), alone.stderr.trim())
     t.ok(alone.stderr.includes(jb.deviceId), 'and says which device it waits for')
+
+    // B is back but revoked: A no longer peels for it
+    const b2 = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
+    const revoked = await a.cli(['revoke', String(jb.device)])
+    t.is(revoked.code, 0, `A revokes B: ${revoked.stderr}`)
+    const refused = await b2.cli(['archive', 'open', archived!.id, '--wait', '5', '--json'])
+    t.is(refused.code, 1, 'the revoked B cannot open it')
+    t.ok(/^NODE_ARCHIVE_(REFUSED|HOLDER_OFFLINE):/m.test(refused.stderr), refused.stderr.trim())
+    t.absent(refused.stdout.includes(CHOICE), 'and gets nothing of it')
   }
 )
