@@ -68,6 +68,13 @@ export const ConfigSchema = z
     copies: z.number().int().min(1).max(16).default(2),
     /** How long an append waits for those copies before it is reported as not durable. */
     copiesTimeoutMs: z.number().int().min(0).max(MAX_COPIES_TIMEOUT_MS).default(15_000),
+    /** A conversation with no message for this long is archived even if it never closed; 0 = never. */
+    archiveIdleMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 86_400_000)
+      .default(30 * 86_400_000),
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info')
   })
   .strict()
@@ -88,6 +95,7 @@ export interface ConfigInputs {
       | 'directAddress'
       | 'copies'
       | 'copiesTimeout'
+      | 'archiveIdle'
       | 'logLevel',
       string
     >
@@ -136,6 +144,8 @@ function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Reco
   if (s.copies !== undefined) out.copies = parseIntStrict(s.copies, `${where} copies`)
   if (s.copiesTimeout !== undefined)
     out.copiesTimeoutMs = parseIntStrict(s.copiesTimeout, `${where} copies timeout (seconds)`) * 1000
+  if (s.archiveIdle !== undefined)
+    out.archiveIdleMs = parseIntStrict(s.archiveIdle, `${where} archive idle (seconds)`) * 1000
   if (s.logLevel !== undefined) out.logLevel = s.logLevel
   return out
 }
@@ -205,6 +215,7 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
       directAddress: env.CONCLAVE_DIRECT_ADDRESS,
       copies: env.CONCLAVE_COPIES,
       copiesTimeout: env.CONCLAVE_COPIES_TIMEOUT,
+      archiveIdle: env.CONCLAVE_ARCHIVE_IDLE,
       logLevel: env.CONCLAVE_LOG_LEVEL
     },
     'CONCLAVE_*'

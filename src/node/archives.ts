@@ -86,6 +86,8 @@ export interface ArchiveManagerComponents {
   now: () => number
   /** Whether this device has the access role (only access devices archive and open). */
   access: boolean
+  /** A conversation with no message for this long is archived even if open; 0 = only closed ones. */
+  idleMs: number
   /** The conversations open on this device, with their ids. */
   conversations: () => Array<{ id: string; conv: Conversation }>
   acknowledge: (core: Hypercore<unknown>, length: number, opts: AckOptions) => Promise<Ack>
@@ -196,13 +198,18 @@ export class ArchiveManager extends Resource {
   }
 
   /**
-   * Archives a conversation once it is closed with a final outcome, if this
+   * Archives a conversation once it is closed with a final outcome (or has
+   * had no message for the idle age: a snapshot, archived once), if this
    * device is the one to: the own access device with the lowest index that
    * writes in it. Holders: this device and the lowest-index other access device.
    */
   async #maybeArchive(id: string, conv: Conversation): Promise<void> {
     const s = await conv.show({ limit: 0 })
-    if (!s.closed || s.outcome?.state !== 'final') return
+    if (!s.closed || s.outcome?.state !== 'final') {
+      if (this.#c.idleMs <= 0) return
+      const last = s.total > 0 ? (await conv.show({ offset: s.total - 1, limit: 1 })).messages[0] : undefined
+      if (this.#c.now() - (last?.hlc.wall ?? s.createdAt) < this.#c.idleMs) return
+    }
     const devices = await this.#c.cluster.devices()
     const access = devices.filter((d) => !d.revoked && d.roles.includes('access'))
     const own = s.members.find((m) => m.accountId === this.#c.identity.identity.accountId)

@@ -198,6 +198,7 @@ export class ConclaveNode extends Resource implements NodeApi {
       log: this.log,
       now: this.now,
       access: this.config.roles.includes('access'),
+      idleMs: this.config.archiveIdleMs,
       conversations: () => this.conversations?.openConversations() ?? [],
       acknowledge: (core, length, opts) => this.durability.acknowledge(core, length, opts)
     })

@@ -42,7 +42,11 @@ test(
     const homeB = join(tmpHome(t, 'b'), 'h')
     const homeR = join(tmpHome(t, 'r'), 'h')
     t.is((await conclave(['--home', homeA, 'init', '--json'])).code, 0, 'init A')
-    const a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag })
+    // A archives a conversation that had no message for 12 s even if it never closed
+    const a = await startNode(t, homeA, {
+      bootstrap: net.bootstrapFlag,
+      env: { CONCLAVE_ARCHIVE_IDLE: '12' }
+    })
     const jb = await inviteAndJoin(t, a, homeB, net.bootstrapFlag, ['--indexer'])
     const b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
     const jr = await inviteAndJoin(t, a, homeR, net.bootstrapFlag, ['--role', 'relay'])
@@ -108,6 +112,32 @@ test(
       120_000
     )
     t.is(await show(r, convo), null, 'the relay never got the conversation')
+
+    // an idle discussion is archived too (a snapshot): only after its idle age
+    const disc = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'discussion',
+      '--topic',
+      'Idle chat',
+      '--method',
+      'lazy-consensus',
+      '--deadline',
+      '1h',
+      '--json'
+    ])
+    t.is(disc.code, 0, `discussion: ${disc.stderr}`)
+    const discId = JSON.parse(disc.stdout).id as string
+    const startedAt = Date.now()
+    const idle = await eventually(
+      'the idle discussion is archived',
+      async () => (await archivesOf(a)).find((x) => x.conversationId === discId),
+      120_000,
+      500
+    )
+    t.ok(Date.now() - startedAt >= 11_000, 'not before its idle age')
+    t.alike(idle.holders, [idA, jb.deviceId], 'sealed to A and B as well')
 
     // A opens it with B's help
     const out = join(tmpHome(t, 'out'), 'transcript.json')

@@ -19,6 +19,21 @@ test('defaults', (t) => {
   t.alike(c.roles, ['access', 'relay'])
   t.is(c.copies, 2)
   t.is(c.copiesTimeoutMs, 15_000)
+  t.is(c.archiveIdleMs, 30 * 86_400_000, 'idle conversations are archived after 30 days')
+})
+
+test('archive idle age: environment in seconds, 0 = only closed conversations, bad values refused', (t) => {
+  const h = home(t)
+  t.is(loadConfig({ home: h, env: { CONCLAVE_ARCHIVE_IDLE: '12' } }).archiveIdleMs, 12_000)
+  t.is(loadConfig({ home: h, env: { CONCLAVE_ARCHIVE_IDLE: '0' } }).archiveIdleMs, 0)
+  for (const bad of ['-1', 'soon', '1.5']) {
+    try {
+      loadConfig({ home: h, env: { CONCLAVE_ARCHIVE_IDLE: bad } })
+      t.fail(`accepted ${bad}`)
+    } catch (err) {
+      t.is((err as { code?: string }).code, 'CONFIG_INVALID', `${bad} refused`)
+    }
+  }
 })
 
 test('copies and their timeout: file, environment (seconds) and flags (seconds)', (t) => {
