@@ -1,6 +1,10 @@
 import { asBuffer } from '../src/kernel/crypto/ed25519.js'
 import { randomBytes } from '../src/kernel/crypto/hash.js'
-import { STREAM_FRAME_LENGTH_BYTES, StreamEncryptor } from '../src/kernel/crypto/secretstream.js'
+import {
+  STREAM_ABYTES,
+  STREAM_FRAME_LENGTH_BYTES,
+  StreamEncryptor
+} from '../src/kernel/crypto/secretstream.js'
 import type { XWingSealRandomness } from '../src/kernel/crypto/xwing.js'
 import { ArchiveErrors } from './errors.js'
 import {
@@ -162,10 +166,9 @@ export function sealArchiveChunks(opts: SealArchiveOptions, fixed?: ArchiveSealR
       let index = 0
       let seen = 0
       const frame = (plain: Buffer, final: boolean): Buffer => {
-        const c = enc.push(plain, final, ad)
-        const out = Buffer.allocUnsafe(STREAM_FRAME_LENGTH_BYTES + c.byteLength)
-        out.writeUInt32BE(c.byteLength)
-        c.copy(out, STREAM_FRAME_LENGTH_BYTES)
+        const out = Buffer.allocUnsafe(STREAM_FRAME_LENGTH_BYTES + plain.byteLength + STREAM_ABYTES)
+        out.writeUInt32BE(plain.byteLength + STREAM_ABYTES)
+        enc.push(plain, final, ad, out.subarray(STREAM_FRAME_LENGTH_BYTES))
         return out
       }
       for (const plain of plaintextChunks(opts.transcript, chunkBytes)) {

@@ -1,4 +1,5 @@
 // npm run bench [-- --quick]: every benchmark, one JSON object on stdout.
+import { run as archive } from './archive.js'
 import { run as consensus } from './consensus.js'
 import { run as conversation } from './conversation.js'
 import { run as node } from './node.js'
@@ -8,6 +9,7 @@ const quick = process.argv.includes('--quick')
 const out: Record<string, unknown> = {}
 for (const [name, fn] of [
   ['consensus', consensus],
+  ['archive', archive],
   ['node', node],
   ['conversation', conversation],
   ['recovery', recovery]

@@ -15,16 +15,7 @@ export const B = xwingKeyPairFromSeed(Buffer.alloc(32, 0xb2))
 export const C = xwingKeyPairFromSeed(Buffer.alloc(32, 0xc3))
 export const INDEX_KEY = Buffer.alloc(32, 0x1d)
 
-/** The code of what fn throws; null when it returns; 'not-a-code' for anything else thrown. */
-export function codeOf(fn: () => unknown): string | null {
-  try {
-    fn()
-    return null
-  } catch (err) {
-    const code = (err as { code?: unknown }).code
-    return typeof code === 'string' ? code : 'not-a-code'
-  }
-}
+export { codeOf } from '../helpers/codes.js'
 
 /** A seeded generator: BLAKE2b in counter mode. */
 export class Prng {

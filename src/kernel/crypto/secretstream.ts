@@ -58,10 +58,23 @@ export class StreamEncryptor {
     return this.done
   }
 
-  /** Encrypts one chunk; `final` marks the end of the stream. `ad` (optional) is bound to this chunk only. */
-  push(chunk: Uint8Array, final = false, ad?: Uint8Array): Buffer {
+  /**
+   * Encrypts one chunk; `final` marks the end of the stream. `ad` (optional)
+   * is bound to this chunk only. `into` (optional, exactly chunk + 17 bytes)
+   * receives the ciphertext instead of a new buffer, so that a caller
+   * building framed blocks need not copy it.
+   */
+  push(chunk: Uint8Array, final = false, ad?: Uint8Array, into?: Buffer): Buffer {
     if (this.done) throw KernelErrors.CRYPTO_INVALID_INPUT('push after the final chunk')
-    const out = Buffer.alloc(chunk.byteLength + STREAM_ABYTES)
+    if (
+      into !== undefined &&
+      (!Buffer.isBuffer(into) || into.byteLength !== chunk.byteLength + STREAM_ABYTES)
+    ) {
+      throw KernelErrors.CRYPTO_INVALID_INPUT(
+        `the output of a chunk is ${STREAM_ABYTES} bytes longer than the chunk`
+      )
+    }
+    const out = into ?? Buffer.alloc(chunk.byteLength + STREAM_ABYTES)
     sodium.crypto_secretstream_xchacha20poly1305_push(
       this.state,
       out,

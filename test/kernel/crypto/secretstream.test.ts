@@ -250,3 +250,20 @@ test('secretstream: a fixed header (test vectors) is used as given and opens nor
   t.alike(dec.pull(c2), { plaintext: Buffer.from('two'), final: true })
   throwsCode(t, () => new StreamEncryptor(key, Buffer.alloc(16)), 'CRYPTO_INVALID_INPUT', 'short header')
 })
+
+test('secretstream: push into a given buffer', (t) => {
+  const header = Buffer.alloc(STREAM_HEADER_BYTES, 0x5b)
+  const expected = new StreamEncryptor(key, header).push(Buffer.from('chunk'), true)
+  const frame = Buffer.alloc(4 + 5 + STREAM_ABYTES, 0xee)
+  const enc = new StreamEncryptor(key, header)
+  throwsCode(
+    t,
+    () => enc.push(Buffer.from('chunk'), true, undefined, frame),
+    'CRYPTO_INVALID_INPUT',
+    'wrong output length'
+  )
+  const out = enc.push(Buffer.from('chunk'), true, undefined, frame.subarray(4))
+  t.alike(out, expected)
+  t.alike(frame.subarray(0, 4), Buffer.alloc(4, 0xee), 'nothing written before it')
+  t.alike(frame.subarray(4), expected)
+})
