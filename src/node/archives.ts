@@ -30,6 +30,7 @@ import type { Logger } from '../kernel/log.js'
 import type { LoadedIdentity } from '../kernel/identity/home-store.js'
 import type { Ack, AckOptions } from './durability.js'
 import { NodeErrors } from './errors.js'
+import type { ArchiveSummary } from './node-api.js'
 
 /**
  * The node's side of archives (docs/archive.md): seals a closed conversation
@@ -93,17 +94,8 @@ export interface ArchiveManagerComponents {
   acknowledge: (core: Hypercore<unknown>, length: number, opts: AckOptions) => Promise<Ack>
 }
 
-export interface ArchiveListing {
-  id: string
-  conversationId: string
-  holders: [string, string]
-  size: number
-  blocks: number
-  createdAt: number
-  by: string
-  /** Blocks of the archive core held here. */
-  local: number
-}
+/** One recorded archive as `archive list` shows it. */
+export type ArchiveListing = ArchiveSummary
 
 export interface OpenedArchive {
   id: string
