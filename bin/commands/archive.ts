@@ -1,7 +1,7 @@
 import { writeFileSync, renameSync } from 'node:fs'
 import { resolveHome } from '../../src/kernel/config.js'
 import { KernelErrors } from '../../src/kernel/errors.js'
-import type { ArchiveSummary } from '../../src/node/node-api.js'
+import type { ArchiveOpenProgress, ArchiveSummary } from '../../src/node/node-api.js'
 import { apiRequest } from '../client.js'
 import { type Command, parse, printJson, println } from '../cli.js'
 
@@ -54,12 +54,24 @@ layer, which it does only for a current device of the account.
         if (!Number.isFinite(s) || s < 0 || s > 120) throw KernelErrors.CLI_USAGE('--wait is 0..120 seconds')
         body.waitMs = Math.round(s * 1000)
       }
-      ctx.stderr.write('opening: asking the other holder to peel its layer…\n')
-      const r = await apiRequest<{ id: string; title: string; transcript: unknown }>(
+      const id = positionals[0]!
+      const opening = apiRequest<{ id: string; title: string; transcript: unknown }>(
         home,
         'POST',
-        `/api/archives/${positionals[0]}/open`,
+        `/api/archives/${id}/open`,
         body
+      )
+      const r = await withProgress(
+        ctx.stderr,
+        opening,
+        async () =>
+          (
+            await apiRequest<{ progress: ArchiveOpenProgress | null }>(
+              home,
+              'GET',
+              `/api/archives/${id}/progress`
+            )
+          ).progress
       )
       if (values.out) {
         const tmp = `${values.out}.tmp-${process.pid}`
@@ -74,5 +86,54 @@ layer, which it does only for a current device of the account.
       return 0
     }
     throw KernelErrors.CLI_USAGE('usage: conclave archive list | conclave archive open ID [--out FILE]')
+  }
+}
+
+const POLL_MS = 300
+const BAR = 20
+
+function mib(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MiB`
+}
+
+/** One stderr line per change of an open's phase or tenth of its bytes: `opening: [####----] 40% …`. */
+export function progressLine(p: ArchiveOpenProgress): string {
+  const frac = p.bytes.total > 0 ? Math.min(1, p.bytes.done / p.bytes.total) : 0
+  const filled = Math.round(frac * BAR)
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ${Math.round(frac * 100)}%`
+  const what =
+    p.phase === 'waiting'
+      ? `waiting for ${p.waitingFor ?? 'the other holder'} to peel its layer`
+      : p.phase === 'reading'
+        ? 'reading'
+        : p.phase
+  return `opening: ${bar} ${mib(p.bytes.done)} / ${mib(p.bytes.total)}, ${what}`
+}
+
+/** Polls the open's progress while `work` runs and prints each new state. */
+async function withProgress<T>(
+  out: NodeJS.WritableStream,
+  work: Promise<T>,
+  poll: () => Promise<ArchiveOpenProgress | null>
+): Promise<T> {
+  let done = false
+  let last = ''
+  const watcher = (async () => {
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      if (done) break
+      const p = await poll().catch(() => null)
+      if (!p || done) continue
+      const key = `${p.phase} ${Math.floor((p.bytes.total ? p.bytes.done / p.bytes.total : 0) * 10)}`
+      if (key === last) continue
+      last = key
+      out.write(`${progressLine(p)}\n`)
+    }
+  })()
+  try {
+    return await work
+  } finally {
+    done = true
+    await watcher
   }
 }

@@ -240,6 +240,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.get('/api/archives', async () => ({ archives: await opts.api.listArchives() }))
   const ArchiveParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
   const OpenBody = z.object({ waitMs: z.number().int().min(0).max(120_000).optional() }).strict()
+  app.get('/api/archives/:id/progress', async (req) => {
+    const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
+    return { progress: await opts.api.archiveOpenProgress(id) }
+  })
   app.post('/api/archives/:id/open', async (req) => {
     const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
     const b = parseOr400(OpenBody, req.body ?? {}, 'body')

@@ -30,7 +30,7 @@ import type { Logger } from '../kernel/log.js'
 import type { LoadedIdentity } from '../kernel/identity/home-store.js'
 import type { Ack, AckOptions } from './durability.js'
 import { NodeErrors } from './errors.js'
-import type { ArchiveSummary } from './node-api.js'
+import type { ArchiveOpenProgress, ArchiveSummary } from './node-api.js'
 
 /**
  * The node's side of archives (docs/archive.md): seals a closed conversation
@@ -103,6 +103,9 @@ export interface OpenedArchive {
   transcript: Transcript
 }
 
+/** An open in progress (`GET /api/archives/:id/progress`). */
+export type OpenProgress = ArchiveOpenProgress
+
 interface PeerChannel {
   publicKey: string
   send(m: unknown): void
@@ -123,6 +126,8 @@ export class ArchiveManager extends Resource {
   readonly #archiving = new Set<string>()
   /** Conversations found not to be ours to archive, or archived: not looked at again. */
   readonly #done = new Set<string>()
+  /** Opens in progress, by archive id: what `archive open` shows while it waits. */
+  readonly #opening = new Map<string, OpenProgress>()
   #nextId = 1
   #timer: NodeJS.Timeout | null = null
   #checking: Promise<void> | null = null
@@ -378,28 +383,75 @@ export class ArchiveManager extends Resource {
       )
     }
     const entry = decodeIndexEntry(unhex(r.index))
-    const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
-    const myPublic = unhex((await this.#c.cluster.devices()).find((d) => d.deviceId === self)!.xwingKey)
 
     const core = await this.#fetch(r)
     const opener = new ArchiveOpener({ archiveId: unhex(r.id), headerDigest: entry.headerDigest })
+    const progress: OpenProgress = {
+      phase: 'reading',
+      waitingFor: null,
+      bytes: { done: 0, total: r.size },
+      blocks: { done: 0, total: r.blocks }
+    }
+    this.#opening.set(r.id, progress)
+    const track = (phase: OpenProgress['phase'], waitingFor: string | null = null) => {
+      progress.phase = phase
+      progress.waitingFor = waitingFor
+      progress.bytes.done = opener.progress.receivedBytes
+    }
+    try {
+      return await this.#openWith(r, entry, core, opener, other, waitMs, progress, track)
+    } finally {
+      this.#opening.delete(r.id)
+    }
+  }
+
+  /** Where an open of `id` stands, or null when none runs. */
+  openProgress(id: string): OpenProgress | null {
+    const p = this.#opening.get(id)
+    return p ? structuredClone(p) : null
+  }
+
+  async #openWith(
+    r: ArchiveRecord,
+    entry: ReturnType<typeof decodeIndexEntry>,
+    core: Hypercore<unknown>,
+    opener: ArchiveOpener,
+    other: DeviceRecord,
+    waitMs: number,
+    progress: OpenProgress,
+    track: (phase: OpenProgress['phase'], waitingFor?: string | null) => void
+  ): Promise<OpenedArchive> {
+    const id = r.id
+    const self = this.#c.identity.identity.deviceId
+    const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
+    const myPublic = unhex((await this.#c.cluster.devices()).find((d) => d.deviceId === self)!.xwingKey)
+    const read = async (index: number) => {
+      opener.push(await this.#block(core, index, waitMs))
+      progress.blocks.done = index + 1
+      progress.bytes.done = opener.progress.receivedBytes
+    }
+    const waiting = `device ${other.device} (${other.deviceId})`
     let i = 0
-    while (!opener.header && i < r.blocks) opener.push(await this.#block(core, i++, waitMs))
+    while (!opener.header && i < r.blocks) await read(i++)
     const header = opener.header
     if (!header) throw NodeErrors.NODE_ARCHIVE_INCOMPLETE(`archive ${id} ends before its header`)
     const keyCtx = opener.context()
     const keyEnvelope = envelopeFor(header.envelopes, keyCtx, myPublic)
+    track('waiting', waiting)
     const inner = await this.#askPeel(other, r.id, 'key', keyEnvelope, waitMs)
     const dataKey = peelInner(inner, xwing, keyCtx)
     opener.unlock(dataKey)
     dataKey.fill(0)
-    while (i < r.blocks) opener.push(await this.#block(core, i++, waitMs))
+    track('decrypting')
+    while (i < r.blocks) await read(i++)
     const bytes = opener.end()
+    track('waiting', waiting)
 
     const indexCtx: LayerContext = indexEntryContext(entry)
     const titleEnvelope = envelopeFor(entry.envelopes, indexCtx, myPublic)
     const titleInner = await this.#askPeel(other, r.id, 'index', titleEnvelope, waitMs)
     const { title } = openIndexEntry(entry, titleInner, xwing, this.#indexKey)
+    track('verifying')
 
     const devices = await this.#c.cluster.devices()
     const transcript = decodeTranscript(bytes, {

@@ -171,6 +171,8 @@ export interface NodeApi {
     id: string,
     opts?: { waitMs?: number }
   ): Promise<{ id: string; title: string; transcript: unknown }>
+  /** Where a running open of the archive stands, or null (docs/archive.md §11). */
+  archiveOpenProgress(id: string): Promise<ArchiveOpenProgress | null>
 }
 
 /** One recorded archive (docs/archive.md); `local` = blocks of its core held on this device. */
@@ -183,4 +185,11 @@ export interface ArchiveSummary {
   createdAt: number
   by: string
   local: number
+}
+
+export interface ArchiveOpenProgress {
+  phase: 'reading' | 'waiting' | 'decrypting' | 'verifying'
+  waitingFor: string | null
+  bytes: { done: number; total: number }
+  blocks: { done: number; total: number }
 }

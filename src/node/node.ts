@@ -842,6 +842,10 @@ export class ConclaveNode extends Resource implements NodeApi {
     return this.archives.open(id, opts)
   }
 
+  async archiveOpenProgress(id: string) {
+    return this.archives.openProgress(id)
+  }
+
   postMessage(id: string, kind: string, body: Record<string, unknown>, opts: PostOptions = {}) {
     return this.conversations.post(id, kind, body, opts)
   }

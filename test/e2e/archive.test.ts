@@ -170,6 +170,12 @@ test(
     t.is(alone.code, 1, 'A alone cannot open it')
     t.ok(/^NODE_ARCHIVE_HOLDER_OFFLINE:/m.test(alone.stderr), alone.stderr.trim())
     t.ok(alone.stderr.includes(jb.deviceId), 'and says which device it waits for')
+    t.ok(
+      /^opening: \[[#-]+\] \d+% .*, waiting for device 1 \(dev_[a-z0-9]+\) to peel its layer$/m.test(
+        alone.stderr
+      ),
+      'while it waits, the progress line says for whom'
+    )
 
     // B is back but revoked: A no longer peels for it
     const b2 = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
