@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import createTestnet from 'hyperdht/testnet.js'
 
 /** One benchmark figure as `npm run bench` prints it. */
 export interface BenchFigure {
@@ -95,4 +96,48 @@ export function forkPeer(script: string, args: string[]): Promise<Peer> {
     proc.once('message', () => resolve(peer))
     proc.once('exit', (code) => reject(new Error(`peer exited ${code}`)))
   })
+}
+
+/** Polls `check` every 50 ms until it returns a truthy value; throws `timed out: what` after `ms`. */
+export async function until<T>(what: string, check: () => Promise<T | null | false>, ms: number): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await sleep(50)
+  }
+}
+
+/** Closes every peer still running (10 s each at most), then kills what is left. */
+export async function closePeers(peers: Peer[]): Promise<void> {
+  for (const p of peers) {
+    if (p.proc.exitCode !== null) continue
+    await Promise.race([p.call('close').catch(() => {}), sleep(10_000)])
+    if (p.proc.exitCode === null) p.proc.kill('SIGKILL')
+  }
+}
+
+/**
+ * A loopback DHT testnet (3 nodes on 127.0.0.1), a temp folder and the peers forked from
+ * `script` (`[mode, bootstrap]` as arguments); `close` ends the peers, the testnet and the folder.
+ */
+export async function peerNet<M extends string>(name: string, script: string) {
+  const net = await createTestnet(3, { host: '127.0.0.1' })
+  const bootstrap = net.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
+  const tmp = tempDir(name)
+  const peers: Peer[] = []
+  return {
+    dir: tmp.dir,
+    async start(mode: M): Promise<Peer> {
+      const p = await forkPeer(script, [mode, bootstrap])
+      peers.push(p)
+      return p
+    },
+    async close(): Promise<void> {
+      await closePeers(peers)
+      await net.destroy()
+      tmp.remove()
+    }
+  }
 }

@@ -20,34 +20,14 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import createTestnet from 'hyperdht/testnet.js'
-import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
-import { generateMnemonic, mnemonicToSeed } from '../src/kernel/identity/mnemonic.js'
-import { offlineCard } from '../src/node/card.js'
 import type { RecoveryResult } from '../src/node/recover.js'
-import { type BenchFigure, figure, forkPeer, type Peer, round, sleep, tempDir } from './common.js'
+import { type BenchFigure, figure, peerNet, round, until } from './common.js'
+import { type Shown, twoDevicesInConversation } from './two-devices.js'
 
 const PEER = join(process.cwd(), 'dist', 'bench', 'recovery-peer.js')
 /** Characters of text per message: with the signature, the author and autobase's framing a block is ≈ 0.5 KB. */
 const TEXT = 200
 const BATCH = 500
-
-async function until<T>(what: string, check: () => Promise<T | null | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await sleep(50)
-  }
-}
-
-interface Shown {
-  total: number
-  viewHash: string
-  at: number
-  log: { writable: boolean; viewLength: number; viewSignedLength: number }
-}
 
 /** The recovery step's phases: search, certify, download, then the wait for a final cluster view. */
 function phaseTimes(rec: { started: number; recovered: number; phases: Record<string, number> }) {
@@ -69,47 +49,13 @@ export async function run({
   n?: number
 }): Promise<Record<string, BenchFigure>> {
   const n = nArg ?? (quick ? 10_000 : 100_000)
-  const net = await createTestnet(3, { host: '127.0.0.1' })
-  const bootstrap = net.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
-  const tmp = tempDir('recovery')
-  const peers: Peer[] = []
-  const start = async (mode: 'node' | 'bare') => {
-    const p = await forkPeer(PEER, [mode, bootstrap])
-    peers.push(p)
-    return p
-  }
+  const net = await peerNet<'node' | 'bare'>('recovery', PEER)
+  const start = (mode: 'node' | 'bare') => net.start(mode)
   const log = (s: string) => process.stderr.write(`bench: recovery: ${s}\n`)
   try {
-    // a friend whose account never runs: its card is all a conversation needs
-    const friendHome = join(tmp.dir, 'friend')
-    const f = identityFromSeed(mnemonicToSeed(generateMnemonic()), { device: 0 })
-    writeIdentity(friendHome, f.identity, f.secrets)
-    const friend = offlineCard(friendHome, Date.now())
-
-    const homeA = join(tmp.dir, 'a')
-    const homeB = join(tmp.dir, 'b')
-    const mnemonic = generateMnemonic()
-    let a = await start('node')
-    const b = await start('node')
-    await a.call('create', { home: homeA, mnemonic })
-    const { invite } = await a.call<{ invite: string }>('invite')
-    await b.call('join', { home: homeB, invite })
-    type St = { writable: boolean; devices: number }
-    await until(
-      'B writable, two devices on both',
-      async () => {
-        const [sa, sb] = await Promise.all([a.call<St>('status'), b.call<St>('status')])
-        return sb.writable && sa.devices === 2 && sb.devices === 2
-      },
-      120_000
-    )
-    await a.call('addFriend', { card: friend.card })
-    const { id } = await a.call<{ id: string }>('startConvo', { with: friend.accountId })
-    await until(
-      'B a writer of the conversation',
-      async () => (await b.call<Shown>('show', { id }).catch(() => null))?.log.writable ?? false,
-      120_000
-    )
+    const devices = await twoDevicesInConversation(net.dir, start)
+    const { b, id, mnemonic, homeA } = devices
+    let a = devices.a
     log(`posting ${n} messages on A…`)
     const onB = b.call<{ at: number }>('until', { id, n, pollMs: 200 })
     const posted = await a.call<{ started: number; ended: number }>('post', {
@@ -135,12 +81,12 @@ export async function run({
     const fetcher = await start('bare')
     log(`seeding the bare core (${writer.length} blocks of ${blockSize} bytes)…`)
     const seeded = await seeder.call<{ key: string; length: number; byteLength: number }>('seed', {
-      dir: join(tmp.dir, 'bare-seed'),
+      dir: join(net.dir, 'bare-seed'),
       blocks: writer.length,
       size: blockSize
     })
     const fetched = await fetcher.call<{ started: number; ended: number; wireRx: number }>('fetch', {
-      dir: join(tmp.dir, 'bare-fetch'),
+      dir: join(net.dir, 'bare-fetch'),
       key: seeded.key,
       length: seeded.length
     })
@@ -207,13 +153,7 @@ export async function run({
       })
     }
   } finally {
-    for (const p of peers) {
-      if (p.proc.exitCode !== null) continue
-      await Promise.race([p.call('close').catch(() => {}), sleep(10_000)])
-      if (p.proc.exitCode === null) p.proc.kill('SIGKILL')
-    }
-    await net.destroy()
-    tmp.remove()
+    await net.close()
   }
 }
 
