@@ -1,5 +1,6 @@
 // npm run bench [-- --quick]: every benchmark, one JSON object on stdout.
 import { run as archive } from './archive.js'
+import { run as archiveOpen } from './archive-open.js'
 import { run as consensus } from './consensus.js'
 import { run as conversation } from './conversation.js'
 import { run as node } from './node.js'
@@ -10,6 +11,7 @@ const out: Record<string, unknown> = {}
 for (const [name, fn] of [
   ['consensus', consensus],
   ['archive', archive],
+  ['archive-open', archiveOpen],
   ['node', node],
   ['conversation', conversation],
   ['recovery', recovery]

@@ -1,15 +1,19 @@
-// One process of the recovery benchmark (bench/recovery.ts), driven over IPC.
+// One process of the recovery and archive-open benchmarks (bench/recovery.ts,
+// bench/archive-open.ts), driven over IPC.
 //
 // mode "node": a real ConclaveNode on its own home (RocksDB store, Hyperswarm
 // on the parent's DHT testnet). It can create an account, join one with an
 // invite, or recover a home from the seed (recoverDevice, then the node), and
-// post many messages into a conversation with Conversation.postBatch.
+// post many messages into a conversation with Conversation.postBatch, archive a
+// conversation and open the archive with the other holder's help.
 // mode "bare": the substrate alone: one plain hypercore in a fresh corestore,
 // seeded ("seed") or downloaded in full ("fetch") over Hyperswarm.
 // Every time it reports is absolute (performance.timeOrigin + performance.now()).
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
+import { decodeTranscript, encodeTranscript } from '../archive/transcript.js'
+import { type MessageRecord, verifyMessageRecord } from '../conversations/index.js'
 import { loadConfig } from '../src/kernel/config.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
@@ -76,6 +80,19 @@ async function bareSwarm(dir: string): Promise<void> {
   swarm.on('connection', (conn) => store!.replicate(conn))
 }
 
+/** Posts messages `from`..`to` - 1 (`m<i> xxx…`, `size` characters) with one postBatch. */
+async function postBatch(id: string, from: number, to: number, size: number): Promise<void> {
+  const pad = 'x'.repeat(size)
+  const items = []
+  for (let j = from; j < to; j++) {
+    const head = `m${j} `
+    items.push({ kind: 'post' as const, body: { text: head + pad.slice(head.length) } })
+  }
+  const r = await node!.conversations.get(id).postBatch(items)
+  const skipped = r.find((x) => x.skipped)
+  if (skipped) throw new Error(`skipped: ${skipped.skipped}`)
+}
+
 const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
   // --- node ---
   async create(a) {
@@ -137,23 +154,29 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
   },
   /** Posts `n` messages of `size` characters in batches of `batch` (one append each). */
   async post(a) {
-    const conv = node!.conversations.get(String(a.id))
-    const n = Number(a.n)
-    const size = Number(a.size)
-    const batch = Number(a.batch)
-    const pad = 'x'.repeat(size)
     const started = now()
-    for (let i = 0; i < n; i += batch) {
-      const items = []
-      for (let j = i; j < Math.min(n, i + batch); j++) {
-        const head = `m${j} `
-        items.push({ kind: 'post', body: { text: head + pad.slice(head.length) } })
-      }
-      const r = await conv.postBatch(items)
-      const skipped = r.find((x) => x.skipped)
-      if (skipped) throw new Error(`skipped: ${skipped.skipped}`)
+    const n = Number(a.n)
+    for (let i = 0; i < n; i += Number(a.batch)) {
+      await postBatch(String(a.id), i, Math.min(n, i + Number(a.batch)), Number(a.size))
     }
     return { started, ended: now() }
+  },
+  /**
+   * Posts batches as `post` does until the listed messages, as JSON (what an archive's
+   * transcript holds of them), reach `bytes`; returns how many there are then.
+   */
+  async fill(a) {
+    const id = String(a.id)
+    const batch = Number(a.batch)
+    let n = (await node!.conversations.show(id, { limit: 0 })).total
+    let bytes = 0
+    while (bytes < Number(a.bytes)) {
+      await postBatch(id, n, n + batch, Number(a.size))
+      const page = await node!.conversations.show(id, { offset: n, limit: batch })
+      for (const m of page.messages) bytes += Buffer.byteLength(JSON.stringify(m))
+      n += batch
+    }
+    return { n, bytes }
   },
   /** This device's writer core of the conversation: blocks and bytes. */
   async writerCore(a) {
@@ -180,6 +203,71 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
   },
   async measure() {
     return { ...storeCores(), wireRx: wireRx(node?.swarm) }
+  },
+
+  /**
+   * Archives the conversation now (open or not), sealed to this device and the other
+   * access device with the lowest index, as the node does once it closes; timed.
+   */
+  async archive(a) {
+    const self = node!.identity.identity.deviceId
+    const access = (await node!.cluster.devices()).filter((d) => !d.revoked && d.roles.includes('access'))
+    const me = access.find((d) => d.deviceId === self)!
+    const other = access.filter((d) => d.deviceId !== self).sort((x, y) => x.device - y.device)[0]!
+    const id = String(a.id)
+    const started = now()
+    const r = await node!.archives.archive(id, node!.conversations.get(id), [me, other])
+    return { started, ended: now(), id: r.id, size: r.size, blocks: r.blocks }
+  },
+  async archives() {
+    return node!.archives.list()
+  },
+  /**
+   * Opens archive `id` `runs` times after one first open (node.openArchive: the archive
+   * core, two peels asked of the other holder, decryption, the transcript's checks), each
+   * timed. Then the transcript's checks alone (decodeTranscript as the open calls it, on
+   * the same bytes encoded again by this device, which archived it) and, of those, the
+   * messages' signatures alone, timed as often; returns those bytes (base64) too.
+   */
+  async openArchive(a) {
+    const id = String(a.id)
+    const runs = Number(a.runs)
+    const timed = async () => {
+      const t0 = performance.now()
+      const opened = await node!.openArchive(id, { waitMs: 30_000 })
+      return { ms: performance.now() - t0, opened }
+    }
+    const first = await timed()
+    const ms: number[] = []
+    for (let i = 0; i < runs; i++) ms.push((await timed()).ms)
+    const { sig: _, ...unsigned } = first.opened.transcript
+    const bytes = encodeTranscript(unsigned, unhex(node!.identity.secrets.device.signingSecretKey))
+    const devices = await node!.cluster.devices()
+    const verifyMs: number[] = []
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now()
+      decodeTranscript(bytes, {
+        conversationId: first.opened.transcript.conversation.id,
+        isOwnDevice: (deviceId, key) => devices.some((d) => d.deviceId === deviceId && d.signingKey === key),
+        verifyMessage: (cid, m) => verifyMessageRecord(cid, m as MessageRecord)
+      })
+      verifyMs.push(performance.now() - t0)
+    }
+    const { conversation, messages } = first.opened.transcript
+    const messageChecksMs: number[] = []
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now()
+      for (const m of messages) verifyMessageRecord(conversation.id, m as MessageRecord)
+      messageChecksMs.push(performance.now() - t0)
+    }
+    return {
+      firstMs: first.ms,
+      ms,
+      verifyMs,
+      messageChecksMs,
+      messages: messages.length,
+      transcript: bytes.toString('base64')
+    }
   },
 
   // --- bare ---
