@@ -3,8 +3,9 @@ import { hex } from '../src/kernel/encoding.js'
 import type { ApplyContext } from './apply-context.js'
 import { ARCHIVE } from './entries.js'
 import { ClusterErrors } from './errors.js'
+import type { FriendRecord } from './friends.js'
 import type { DeviceRecord, WriterRecord } from './membership.js'
-import { archiveKey, deviceIdKey, deviceKey, writerKey } from './view-layout.js'
+import { archiveKey, deviceIdKey, deviceKey, friendKey, writerKey } from './view-layout.js'
 
 /**
  * The archive index: one record per sealed archive, in the cluster view so
@@ -12,8 +13,9 @@ import { archiveKey, deviceIdKey, deviceKey, writerKey } from './view-layout.js'
  * and can list it. The cluster does not read archives: the sealed parts
  * (`index`, the double-sealed title and its envelopes) are opaque bytes here;
  * docs/archive.md describes them. The record names the two holder devices
- * whose X-Wing keys it was sealed to: both must be certified, unrevoked
- * access devices of the account when the entry is applied.
+ * whose X-Wing keys it was sealed to: certified, unrevoked access devices of
+ * the account when the entry is applied — or, for the second one, an access
+ * device on the stored card of the friend the record names (`friend`).
  */
 
 const HEX_32 = /^[0-9a-f]{64}$/
@@ -32,6 +34,11 @@ export interface ArchiveRecord {
   size: number
   /** Device ids of the two holders: inner/outer of the first envelope, in that order. */
   holders: [string, string]
+  /**
+   * Set when the second holder is a friend's device: that friend's account id
+   * (the device must be an access device on the friend's card stored here).
+   */
+  friend?: string
   /** Hex of the double-sealed index entry. */
   index: string
   createdAt: number
@@ -47,6 +54,7 @@ export const ArchiveRecordSchema = z
     blocks: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     holders: z.tuple([z.string().min(1).max(128), z.string().min(1).max(128)]),
+    friend: z.string().min(1).max(128).optional(),
     index: z
       .string()
       .max(MAX_INDEX_HEX)
@@ -84,7 +92,15 @@ export async function applyArchive(ctx: ApplyContext, entry: ArchiveEntryValue):
   if (r.holders[0] === r.holders[1]) {
     throw ClusterErrors.CLUSTER_ARCHIVE_HOLDER('an archive needs two different holders')
   }
-  for (const h of r.holders) {
+  for (const [i, h] of r.holders.entries()) {
+    if (i === 1 && r.friend !== undefined) {
+      const f = await ctx.get<FriendRecord>(friendKey(r.friend))
+      const d = f?.devices.find((x) => x.deviceId === h)
+      if (!d || !d.roles.includes('access')) {
+        throw ClusterErrors.CLUSTER_ARCHIVE_HOLDER(`${h} is not an access device on the card of friend ${r.friend}`)
+      }
+      continue
+    }
     const d = await deviceById(ctx, h)
     if (d === null || d.revoked || !d.roles.includes('access')) {
       throw ClusterErrors.CLUSTER_ARCHIVE_HOLDER(`${h} is not a current access device of this account`)

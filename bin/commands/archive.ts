@@ -93,7 +93,7 @@ const POLL_MS = 300
 const BAR = 20
 
 function mib(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MiB`
+  return n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`
 }
 
 /** One stderr line per change of an open's phase or tenth of its bytes: `opening: [####----] 40% …`. */

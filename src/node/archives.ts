@@ -57,6 +57,12 @@ const PeelRequestSchema = z
     archive: z.string().regex(/^[0-9a-f]{64}$/),
     purpose: z.enum(['key', 'index']),
     innerHolder: z.union([z.literal(0), z.literal(1)]),
+    holders: z.tuple([z.string().regex(/^[0-9a-f]{64}$/), z.string().regex(/^[0-9a-f]{64}$/)]),
+    index: z
+      .string()
+      .regex(/^([0-9a-f]{2})+$/)
+      .max(64 * 1024)
+      .optional(),
     sealed: z
       .string()
       .regex(/^([0-9a-f]{2})+$/)
@@ -101,6 +107,19 @@ export interface OpenedArchive {
   id: string
   title: string
   transcript: Transcript
+}
+
+/** A holder: an own device, or a friend's (then `accountId` is the friend's). */
+export interface Holder {
+  deviceId: string
+  device: number
+  xwingKey: string
+  signingKey: string
+  accountId?: string
+}
+
+function describe(h: Holder): string {
+  return `${h.accountId ? `device ${h.device} of friend ${h.accountId}` : `device ${h.device}`} (${h.deviceId})`
 }
 
 /** An open in progress (`GET /api/archives/:id/progress`). */
@@ -217,12 +236,29 @@ export class ArchiveManager extends Resource {
       if (archiver) this.#done.add(id)
       return
     }
-    const other = access.filter((d) => d.deviceId !== self).sort((a, b) => a.device - b.device)[0]
-    if (!other) return // one access device: nothing to seal to yet (docs/archive.md)
     const me = access.find((d) => d.deviceId === self)!
+    let other: Holder | undefined = access
+      .filter((d) => d.deviceId !== self)
+      .sort((a, b) => a.device - b.device)[0]
+    let friend: string | undefined
+    if (!other) {
+      // one own access device: a friend in the conversation holds the other key
+      const friends = await this.#c.cluster.friends()
+      const members = s.members.map((m) => m.accountId).sort()
+      for (const accountId of members) {
+        const f = friends.find((x) => x.accountId === accountId)
+        const d = f?.devices.filter((x) => x.roles.includes('access')).sort((a, b) => a.device - b.device)[0]
+        if (d) {
+          other = d
+          friend = accountId
+          break
+        }
+      }
+    }
+    if (!other) return // nobody to seal the second layer to yet (docs/archive.md)
     this.#archiving.add(id)
     try {
-      await this.archive(id, conv, [me, other])
+      await this.archive(id, conv, [me, other], friend)
       this.#done.add(id)
     } catch (err) {
       if (isConclaveError(err) && err.code === 'CLUSTER_ARCHIVE_EXISTS') this.#done.add(id)
@@ -236,7 +272,8 @@ export class ArchiveManager extends Resource {
   async archive(
     id: string,
     conv: Conversation,
-    holders: [DeviceRecord, DeviceRecord]
+    holders: [Holder, Holder],
+    friend?: string
   ): Promise<ArchiveRecord> {
     const { identity, secrets } = this.#c.identity
     const transcript = await this.#transcript(conv)
@@ -279,7 +316,8 @@ export class ArchiveManager extends Resource {
       holders: [holders[0].deviceId, holders[1].deviceId],
       index: hex(encodeIndexEntry(index)),
       createdAt,
-      by: identity.deviceId
+      by: identity.deviceId,
+      ...(friend !== undefined ? { friend } : {})
     }
     await this.#c.cluster.recordArchive(record)
     this.#c.log.info('conversation archived', { id, archive: record.id, bytes: record.size })
@@ -376,10 +414,10 @@ export class ArchiveManager extends Resource {
       )
     }
     const otherId = r.holders[1 - at]!
-    const other = (await this.#c.cluster.devices()).find((d) => d.deviceId === otherId)
-    if (!other || other.revoked) {
+    const other = await this.#holder(r, otherId)
+    if (!other) {
       throw NodeErrors.NODE_ARCHIVE_HOLDER_OFFLINE(
-        `the other holder ${otherId} is no longer a device of the account`
+        `the other holder ${otherId} is no longer a device of the account or of friend ${r.friend ?? '—'}`
       )
     }
     const entry = decodeIndexEntry(unhex(r.index))
@@ -416,7 +454,7 @@ export class ArchiveManager extends Resource {
     entry: ReturnType<typeof decodeIndexEntry>,
     core: Hypercore<unknown>,
     opener: ArchiveOpener,
-    other: DeviceRecord,
+    other: Holder,
     waitMs: number,
     progress: OpenProgress,
     track: (phase: OpenProgress['phase'], waitingFor?: string | null) => void
@@ -430,7 +468,7 @@ export class ArchiveManager extends Resource {
       progress.blocks.done = index + 1
       progress.bytes.done = opener.progress.receivedBytes
     }
-    const waiting = `device ${other.device} (${other.deviceId})`
+    const waiting = describe(other)
     let i = 0
     while (!opener.header && i < r.blocks) await read(i++)
     const header = opener.header
@@ -438,7 +476,7 @@ export class ArchiveManager extends Resource {
     const keyCtx = opener.context()
     const keyEnvelope = envelopeFor(header.envelopes, keyCtx, myPublic)
     track('waiting', waiting)
-    const inner = await this.#askPeel(other, r.id, 'key', keyEnvelope, waitMs)
+    const inner = await this.#askPeel(other, r, 'key', keyEnvelope, waitMs)
     const dataKey = peelInner(inner, xwing, keyCtx)
     opener.unlock(dataKey)
     dataKey.fill(0)
@@ -449,7 +487,7 @@ export class ArchiveManager extends Resource {
 
     const indexCtx: LayerContext = indexEntryContext(entry)
     const titleEnvelope = envelopeFor(entry.envelopes, indexCtx, myPublic)
-    const titleInner = await this.#askPeel(other, r.id, 'index', titleEnvelope, waitMs)
+    const titleInner = await this.#askPeel(other, r, 'index', titleEnvelope, waitMs)
     const { title } = openIndexEntry(entry, titleInner, xwing, this.#indexKey)
     track('verifying')
 
@@ -479,8 +517,8 @@ export class ArchiveManager extends Resource {
 
   /** Sends a peel request to the other holder and waits for its answer. */
   async #askPeel(
-    other: DeviceRecord,
-    archive: string,
+    other: Holder,
+    r: ArchiveRecord,
     purpose: 'key' | 'index',
     envelope: Envelope,
     waitMs: number
@@ -493,7 +531,7 @@ export class ArchiveManager extends Resource {
     }
     if (!peer) {
       throw NodeErrors.NODE_ARCHIVE_HOLDER_OFFLINE(
-        `waiting for device ${other.device} (${other.deviceId}), the other holder: it is not connected`,
+        `waiting for ${describe(other)}, the other holder: it is not connected`,
         { data: { waitingFor: other.deviceId } }
       )
     }
@@ -502,29 +540,33 @@ export class ArchiveManager extends Resource {
       this.#pending.set(id, resolve)
       setTimeout(() => resolve(null), Math.max(1000, deadline - Date.now())).unref()
     })
+    // what a friend's device needs to peel without our cluster view: the holders and the public index entry
+    const entry = decodeIndexEntry(unhex(r.index))
     peer.send({
       type: 'peel',
       v: 1,
       id,
-      archive,
+      archive: r.id,
       purpose,
       innerHolder: envelope.innerHolder,
-      sealed: hex(envelope.sealed)
+      sealed: hex(envelope.sealed),
+      holders: [hex(entry.holders[0].keyHash), hex(entry.holders[1].keyHash)],
+      ...(purpose === 'index' ? { index: r.index } : {})
     })
-    const r = await reply
+    const answer = await reply
     this.#pending.delete(id)
-    if (r === null) {
+    if (answer === null) {
       throw NodeErrors.NODE_ARCHIVE_HOLDER_OFFLINE(
-        `waiting for device ${other.device} (${other.deviceId}), the other holder: no answer`,
+        `waiting for ${describe(other)}, the other holder: no answer`,
         { data: { waitingFor: other.deviceId } }
       )
     }
-    if (!r.ok || !r.inner) {
+    if (!answer.ok || !answer.inner) {
       throw NodeErrors.NODE_ARCHIVE_REFUSED(
-        `device ${other.deviceId} refused to peel: ${r.code ?? 'refused'}`
+        `device ${other.deviceId} refused to peel: ${answer.code ?? 'refused'}`
       )
     }
-    return unhex(r.inner)
+    return unhex(answer.inner)
   }
 
   /** Opens the archive channel on an admitted connection (requests from non-devices are refused). */
@@ -583,10 +625,48 @@ export class ArchiveManager extends Resource {
    */
   async #peelFor(peer: PeerChannel, req: z.infer<typeof PeelRequestSchema>): Promise<Buffer> {
     if (!this.#c.access) throw NodeErrors.NODE_ARCHIVE_REFUSED('this device holds no archive keys')
-    const asking = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
-    if (!asking || asking.revoked) {
-      throw NodeErrors.NODE_ARCHIVE_REFUSED('the asking device is not a current device of the account')
+    const key = unhex(peer.publicKey)
+    const asking = this.#c.cluster.deviceBySigningKey(key)
+    if (asking && !asking.revoked) return this.#peelForOwn(asking, req)
+    const friend = this.#c.cluster.friendBySigningKey(key)
+    if (!friend) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED(
+        'the asking device is not a current device of the account or of a friend'
+      )
     }
+    // a friend's archive: its record lives in the friend's cluster, so the request carries the
+    // public parts; the layers only open under them if they are the archive's
+    const card = (await this.#c.cluster.friends()).find((f) => f.accountId === friend.accountId)
+    const device = card?.devices.find((d) => d.deviceId === friend.deviceId)
+    if (!device || !device.roles.includes('access')) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED('the asking device is not an access device on its account card')
+    }
+    const mine = hex(holderHash(await this.#ownXwingPublic()))
+    const askingHash = hex(holderHash(unhex(device.xwingKey)))
+    const askingAt = req.holders.indexOf(askingHash)
+    if (askingAt === -1 || req.holders[1 - askingAt] !== mine || req.innerHolder !== askingAt) {
+      throw NodeErrors.NODE_ARCHIVE_REFUSED(
+        "only an envelope of the asking device and this one, with the asking device's inner layer, is peeled"
+      )
+    }
+    const holders: [Buffer, Buffer] = [unhex(req.holders[0]), unhex(req.holders[1])]
+    let ctx: LayerContext
+    if (req.purpose === 'key') ctx = { purpose: 'key', archiveId: unhex(req.archive), holders }
+    else {
+      if (!req.index) throw NodeErrors.NODE_ARCHIVE_REFUSED('an index peel carries the public index entry')
+      const entry = decodeIndexEntry(unhex(req.index))
+      if (
+        hex(entry.archiveId) !== req.archive ||
+        entry.holders.some((h, i) => !h.keyHash.equals(holders[i]!))
+      ) {
+        throw NodeErrors.NODE_ARCHIVE_REFUSED('the index entry is not of that archive and these holders')
+      }
+      ctx = indexEntryContext(entry)
+    }
+    return this.#peelOuterFor(req, ctx, friend.deviceId)
+  }
+
+  async #peelForOwn(asking: DeviceRecord, req: z.infer<typeof PeelRequestSchema>): Promise<Buffer> {
     const r = await this.#c.cluster.getArchive(req.archive)
     if (!r) throw NodeErrors.NODE_ARCHIVE_UNKNOWN(`no archive ${req.archive}`)
     const self = this.#c.identity.identity.deviceId
@@ -596,22 +676,45 @@ export class ArchiveManager extends Resource {
         'the asking device and this one are not the holders of that archive'
       )
     }
-    const devices = await this.#c.cluster.devices()
-    const keyOf = (deviceId: string) => unhex(devices.find((d) => d.deviceId === deviceId)!.xwingKey)
-    const holders: [Buffer, Buffer] = [holderHash(keyOf(r.holders[0])), holderHash(keyOf(r.holders[1]))]
+    const entry = decodeIndexEntry(unhex(r.index))
     const ctx: LayerContext =
       req.purpose === 'key'
-        ? { purpose: 'key', archiveId: unhex(r.id), holders }
-        : indexEntryContext(decodeIndexEntry(unhex(r.index)))
+        ? {
+            purpose: 'key',
+            archiveId: unhex(r.id),
+            holders: [entry.holders[0].keyHash, entry.holders[1].keyHash]
+          }
+        : indexEntryContext(entry)
     if (req.innerHolder !== askingAt) {
       throw NodeErrors.NODE_ARCHIVE_REFUSED(
         "only the envelope whose inner layer is the asking device's is peeled"
       )
     }
+    return this.#peelOuterFor(req, ctx, asking.deviceId)
+  }
+
+  #peelOuterFor(req: z.infer<typeof PeelRequestSchema>, ctx: LayerContext, forDevice: string): Buffer {
     const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
     const inner = peelOuter({ innerHolder: req.innerHolder, sealed: unhex(req.sealed) }, xwing, ctx)
-    this.#c.log.info('peeled an archive layer for another holder', { archive: r.id, for: asking.deviceId })
+    this.#c.log.info('peeled an archive layer for another holder', { archive: req.archive, for: forDevice })
     return inner
+  }
+
+  async #ownXwingPublic(): Promise<Buffer> {
+    const self = this.#c.identity.identity.deviceId
+    const me = (await this.#c.cluster.devices()).find((d) => d.deviceId === self)
+    if (!me) throw NodeErrors.NODE_ARCHIVE_REFUSED('this device is not in its cluster view yet')
+    return unhex(me.xwingKey)
+  }
+
+  /** The other holder of an archive: a current own device, or a device on the named friend's card. */
+  async #holder(r: ArchiveRecord, deviceId: string): Promise<Holder | null> {
+    const own = (await this.#c.cluster.devices()).find((d) => d.deviceId === deviceId)
+    if (own) return own.revoked ? null : own
+    if (r.friend === undefined || r.holders[1] !== deviceId) return null
+    const card = (await this.#c.cluster.friends()).find((f) => f.accountId === r.friend)
+    const d = card?.devices.find((x) => x.deviceId === deviceId)
+    return d ? { ...d, accountId: r.friend } : null
   }
 }
 

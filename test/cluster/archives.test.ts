@@ -49,6 +49,11 @@ test('archive records: the writing device, two access holders, one record per id
     'CLUSTER_ARCHIVE_HOLDER',
     'a revoked device'
   )
+  t.is(
+    await codeOf(a.cluster.recordArchive(record({ holders: [id(0), 'dev_nobody'], friend: 'acc_nobody' }))),
+    'CLUSTER_ARCHIVE_HOLDER',
+    'a friend whose card is not stored'
+  )
   t.is(await codeOf(a.cluster.recordArchive(record())), null, 'a good record')
   t.alike(await a.cluster.getArchive(HEX('a')), record(), 'stored as given')
   t.is(
