@@ -97,7 +97,9 @@ export async function applyArchive(ctx: ApplyContext, entry: ArchiveEntryValue):
       const f = await ctx.get<FriendRecord>(friendKey(r.friend))
       const d = f?.devices.find((x) => x.deviceId === h)
       if (!d || !d.roles.includes('access')) {
-        throw ClusterErrors.CLUSTER_ARCHIVE_HOLDER(`${h} is not an access device on the card of friend ${r.friend}`)
+        throw ClusterErrors.CLUSTER_ARCHIVE_HOLDER(
+          `${h} is not an access device on the card of friend ${r.friend}`
+        )
       }
       continue
     }
