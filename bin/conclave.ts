@@ -22,7 +22,8 @@ const COMMANDS: Array<{ name: string; load: () => Promise<Command> }> = [
   { name: 'ack', load: async () => (await import('./commands/convo.js')).ack },
   { name: 'object', load: async () => (await import('./commands/convo.js')).object },
   { name: 'archive', load: async () => (await import('./commands/archive.js')).archive },
-  { name: 'consensus', load: async () => (await import('./commands/consensus.js')).consensus }
+  { name: 'consensus', load: async () => (await import('./commands/consensus.js')).consensus },
+  { name: 'demo', load: async () => (await import('./commands/demo.js')).demo }
 ]
 
 async function usage(ctx: Pick<CommandContext, 'stdout'>): Promise<void> {
