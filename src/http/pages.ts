@@ -2,6 +2,18 @@ import type { ArchiveSummary, FriendSummary, StatusReport } from '../node/node-a
 import { escapeHtml, layout, pager, when } from './page-layout.js'
 import { tallyChart } from './tally-chart.js'
 
+/** A table with one header row, or `empty` (HTML) when there are no rows. */
+function tableOr(empty: string, columns: string[], rows: string[]): string {
+  if (rows.length === 0) return empty
+  const head = columns.map((c) => `<th scope="col">${c}</th>`).join('')
+  return `<table>
+<thead><tr>${head}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`
+}
+
 /** The home page: this account's devices and what the node is waiting for. */
 export function devicesPage(s: StatusReport, nonce: string): string {
   const rows = s.devices
@@ -54,25 +66,18 @@ export function conversationsPage(
   list: Array<{ id: string; topic: string; pattern: string; closed: boolean }>,
   nonce: string
 ): string {
-  const rows = list
-    .map(
-      (c) =>
-        `<tr><td><a href="/conversations/${encodeURIComponent(c.id)}">${escapeHtml(c.topic)}</a></td><td>${escapeHtml(c.pattern)}</td><td>${c.closed ? 'closed' : 'open'}</td></tr>`
-    )
-    .join('\n')
+  const rows = list.map(
+    (c) =>
+      `<tr><td><a href="/conversations/${encodeURIComponent(c.id)}">${escapeHtml(c.topic)}</a></td><td>${escapeHtml(c.pattern)}</td><td>${c.closed ? 'closed' : 'open'}</td></tr>`
+  )
   return layout(
     'Conversations',
     `<h1>Conversations</h1>
-${
-  list.length === 0
-    ? '<p>No conversation on this device yet. Start one with <code>conclave convo start</code>.</p>'
-    : `<table>
-<thead><tr><th scope="col">topic</th><th scope="col">pattern</th><th scope="col">state</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>`
-}`,
+${tableOr(
+  '<p>No conversation on this device yet. Start one with <code>conclave convo start</code>.</p>',
+  ['topic', 'pattern', 'state'],
+  rows
+)}`,
     { nonce, current: '/conversations' }
   )
 }
@@ -162,54 +167,38 @@ ${pager(base, page.offset, page.limit, c.total)}`,
 }
 
 export function friendsPage(friends: FriendSummary[], nonce: string): string {
-  const rows = friends
-    .map(
-      (f) =>
-        `<tr><td>${f.name ? escapeHtml(f.name) : '—'}</td><td><code>${escapeHtml(f.accountId)}</code></td><td>${f.devices
-          .map(
-            (d) => `${d.device}: <code>${escapeHtml(d.deviceId)}</code> (${escapeHtml(d.roles.join(', '))})`
-          )
-          .join('<br>')}</td><td>${when(f.issuedAt)}</td></tr>`
-    )
-    .join('\n')
+  const rows = friends.map(
+    (f) =>
+      `<tr><td>${f.name ? escapeHtml(f.name) : '—'}</td><td><code>${escapeHtml(f.accountId)}</code></td><td>${f.devices
+        .map((d) => `${d.device}: <code>${escapeHtml(d.deviceId)}</code> (${escapeHtml(d.roles.join(', '))})`)
+        .join('<br>')}</td><td>${when(f.issuedAt)}</td></tr>`
+  )
   return layout(
     'Friends',
     `<h1>Friends</h1>
-${
-  friends.length === 0
-    ? '<p>No friend yet. Exchange cards in person: <code>conclave card</code>, then <code>conclave friend add CARD</code>.</p>'
-    : `<table>
-<thead><tr><th scope="col">name</th><th scope="col">account</th><th scope="col">devices</th><th scope="col">card issued</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>`
-}`,
+${tableOr(
+  '<p>No friend yet. Exchange cards in person: <code>conclave card</code>, then <code>conclave friend add CARD</code>.</p>',
+  ['name', 'account', 'devices', 'card issued'],
+  rows
+)}`,
     { nonce, current: '/friends' }
   )
 }
 
 export function archivesPage(list: ArchiveSummary[], nonce: string): string {
-  const rows = list
-    .map(
-      (a) =>
-        `<tr><td><a href="/archives/${a.id}"><code>${a.id.slice(0, 16)}…</code></a></td><td><a href="/conversations/${encodeURIComponent(a.conversationId)}"><code>${escapeHtml(a.conversationId)}</code></a></td><td>${a.holders.map((h) => `<code>${escapeHtml(h)}</code>`).join(', ')}</td><td>${a.size} B</td><td>${a.local}/${a.blocks}</td><td>${when(a.createdAt)}</td></tr>`
-    )
-    .join('\n')
+  const rows = list.map(
+    (a) =>
+      `<tr><td><a href="/archives/${a.id}"><code>${a.id.slice(0, 16)}…</code></a></td><td><a href="/conversations/${encodeURIComponent(a.conversationId)}"><code>${escapeHtml(a.conversationId)}</code></a></td><td>${a.holders.map((h) => `<code>${escapeHtml(h)}</code>`).join(', ')}</td><td>${a.size} B</td><td>${a.local}/${a.blocks}</td><td>${when(a.createdAt)}</td></tr>`
+  )
   return layout(
     'Archives',
     `<h1>Archives</h1>
 <p>An archive opens only with both of its holders: this device and the other one must be online.</p>
-${
-  list.length === 0
-    ? '<p>No archive yet: a conversation is archived once it closes with a final outcome, or after it was idle long enough.</p>'
-    : `<table>
-<thead><tr><th scope="col">archive</th><th scope="col">conversation</th><th scope="col">holders</th><th scope="col">size</th><th scope="col">blocks here</th><th scope="col">created</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>`
-}`,
+${tableOr(
+  '<p>No archive yet: a conversation is archived once it closes with a final outcome, or after it was idle long enough.</p>',
+  ['archive', 'conversation', 'holders', 'size', 'blocks here', 'created'],
+  rows
+)}`,
     { nonce, current: '/archives' }
   )
 }

@@ -3,7 +3,7 @@ import test from 'brittle'
 import { chromium } from 'playwright-core'
 import type { ArchiveSummary } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { show } from '../helpers/convo.js'
+import { closedVote } from '../helpers/convo.js'
 import { eventually, startNode, statusOf } from '../helpers/node-process.js'
 import { inviteAndJoin } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
@@ -29,26 +29,7 @@ test(
       async () => (await statusOf(a)).devices.length === 2 && (await statusOf(b)).devices.length === 2,
       60_000
     )
-    const started = await a.cli([
-      'convo',
-      'start',
-      '--pattern',
-      'vote',
-      '--topic',
-      TOPIC,
-      '--method',
-      'majority',
-      '--option',
-      CHOICE,
-      '--option',
-      OTHER,
-      '--json'
-    ])
-    t.is(started.code, 0, `convo start: ${started.stderr}`)
-    const convo = JSON.parse(started.stdout).id as string
-    await eventually('B opens the conversation', async () => (await show(b, convo)) !== null, 60_000)
-    const voted = await a.cli(['vote', convo, CHOICE])
-    t.is(voted.code, 0, `A votes: ${voted.stderr}`)
+    const convo = await closedVote(t, a, b, { topic: TOPIC, choice: CHOICE, other: OTHER, timeoutMs: 60_000 })
     const archive = await eventually(
       'the closed vote is archived',
       async () =>
