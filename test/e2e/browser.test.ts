@@ -62,6 +62,10 @@ test(
     await chart.waitFor()
     t.is(await chart.locator('rect.bar').count(), 2, 'the tally chart has a bar per option')
     t.is(await chart.locator('desc').textContent(), `${CHOICE}: 1, ${OTHER}: 0`, 'with the counts')
+    t.ok(
+      await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'),
+      'nothing overflows a 400 px wide window'
+    )
 
     await page.getByRole('link', { name: 'Archives' }).click()
     await page.locator(`a[href="/archives/${archive.id}"]`).click()
