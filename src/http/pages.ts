@@ -1,34 +1,21 @@
-import type { StatusReport } from '../node/node-api.js'
+import type { ArchiveSummary, FriendSummary, StatusReport } from '../node/node-api.js'
+import { escapeHtml, layout, pager, when } from './page-layout.js'
+import { tallyChart } from './tally-chart.js'
 
-export function escapeHtml(s: unknown): string {
-  return String(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;')
-}
-
-export function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Conclave</title>
-</head>
-<body>
-<header><nav aria-label="main"><a href="/">Devices</a></nav></header>
-<main>
-${body}
-</main>
-</body>
-</html>
-`
+/** A table with one header row, or `empty` (HTML) when there are no rows. */
+function tableOr(empty: string, columns: string[], rows: string[]): string {
+  if (rows.length === 0) return empty
+  const head = columns.map((c) => `<th scope="col">${c}</th>`).join('')
+  return `<table>
+<thead><tr>${head}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`
 }
 
 /** The home page: this account's devices and what the node is waiting for. */
-export function devicesPage(s: StatusReport): string {
+export function devicesPage(s: StatusReport, nonce: string): string {
   const rows = s.devices
     .map(
       (d) => `<tr>
@@ -38,7 +25,7 @@ export function devicesPage(s: StatusReport): string {
   <td>${escapeHtml(d.roles.join(', '))}${d.indexer ? ', indexer' : ''}</td>
   <td>${d.lastAddress ? escapeHtml(d.lastAddress) : d.address ? escapeHtml(d.address) : '—'}${d.direct ? ' (direct)' : ''}</td>
   <td>${d.rttMs === null ? '—' : `${d.rttMs.toFixed(1)} ms${d.offsetMs === null ? '' : `, clock ${d.offsetMs >= 0 ? '+' : ''}${Math.round(d.offsetMs)} ms`}`}</td>
-  <td>${d.lastSeen ? escapeHtml(new Date(d.lastSeen).toISOString()) : '—'}</td>
+  <td>${when(d.lastSeen)}</td>
 </tr>`
     )
     .join('\n')
@@ -47,7 +34,7 @@ export function devicesPage(s: StatusReport): string {
     .map((c) => {
       const held = c.holders.map((h) => `${h.deviceId}${h.online ? '' : ' (offline)'}`).join(', ')
       const flag = c.belowTarget ? ` <strong>below ${target}</strong>` : ''
-      return `<tr><td><code>${escapeHtml(c.key.slice(0, 16))}…</code></td><td>${escapeHtml(c.name)}</td><td>${c.length}</td><td>${c.copies}${flag}</td><td>${held ? escapeHtml(held) : '—'}</td></tr>`
+      return `<tr><td><code>${escapeHtml(c.key.slice(0, 16))}…</code></td><td>${escapeHtml(c.name)}</td><td>${c.length}</td><td><meter min="0" max="${Math.max(target, c.copies)}" value="${c.copies}"></meter> ${c.copies}${flag}</td><td>${held ? escapeHtml(held) : '—'}</td></tr>`
     })
     .join('\n')
   const waiting = s.waitingFor.map((w) => `<li>${escapeHtml(w)}</li>`).join('')
@@ -70,6 +57,148 @@ ${rows}
 <tbody>
 ${cores}
 </tbody>
-</table>`
+</table>`,
+    { nonce, current: '/' }
+  )
+}
+
+export function conversationsPage(
+  list: Array<{ id: string; topic: string; pattern: string; closed: boolean }>,
+  nonce: string
+): string {
+  const rows = list.map(
+    (c) =>
+      `<tr><td><a href="/conversations/${encodeURIComponent(c.id)}">${escapeHtml(c.topic)}</a></td><td>${escapeHtml(c.pattern)}</td><td>${c.closed ? 'closed' : 'open'}</td></tr>`
+  )
+  return layout(
+    'Conversations',
+    `<h1>Conversations</h1>
+${tableOr(
+  '<p>No conversation on this device yet. Start one with <code>conclave convo start</code>.</p>',
+  ['topic', 'pattern', 'state'],
+  rows
+)}`,
+    { nonce, current: '/conversations' }
+  )
+}
+
+/** The parts of `GET /api/conversations/:id` the page shows. */
+interface Shown {
+  id: string
+  topic: string
+  pattern: string
+  consensus: { method?: string; expr?: string } & Record<string, unknown>
+  options: string[]
+  deadline: number | null
+  createdAt: number
+  creator: { accountId: string; deviceId: string }
+  members: Array<{ accountId: string; devices: Array<{ deviceId: string; revoked: boolean }> }>
+  phase: string
+  closed: boolean
+  total: number
+  late: number
+  messages: Array<{
+    seq: number
+    kind: string
+    body: Record<string, unknown>
+    author: { accountId: string; deviceId: string }
+    late: boolean
+  }>
+  tally: Record<string, unknown> | null
+  outcome: { state: string; winners: string[]; reachedAt: number } | null
+  unsupported: string | null
+}
+
+/** A message body as one line: its text or choice(s) when it has them, else its JSON. */
+export function bodyText(body: Record<string, unknown>): string {
+  if (typeof body['text'] === 'string') return body['text']
+  if (typeof body['choice'] === 'string') return body['choice']
+  if (Array.isArray(body['choices'])) return body['choices'].join(', ')
+  const json = JSON.stringify(body)
+  return json === '{}' ? '' : json
+}
+
+export function conversationPage(
+  raw: unknown,
+  page: { offset: number; limit: number },
+  nonce: string
+): string {
+  const c = raw as Shown
+  const base = `/conversations/${encodeURIComponent(c.id)}`
+  const method = c.consensus.method ?? (c.consensus.expr ? 'expression' : '—')
+  const members = c.members
+    .map(
+      (m) =>
+        `<li><code>${escapeHtml(m.accountId)}</code>: ${m.devices
+          .map((d) => `<code>${escapeHtml(d.deviceId)}</code>${d.revoked ? ' (revoked)' : ''}`)
+          .join(', ')}</li>`
+    )
+    .join('')
+  const outcome = c.outcome
+    ? `<p><strong>${c.outcome.winners.length ? escapeHtml(c.outcome.winners.join(', ')) : 'no winner'}</strong> — ${escapeHtml(c.outcome.state)} (reached ${when(c.outcome.reachedAt)})</p>`
+    : `<p>Not reached yet${c.unsupported ? ` (this node cannot evaluate the rule: ${escapeHtml(c.unsupported)})` : ''}.</p>`
+  const messages = c.messages
+    .map(
+      (m) =>
+        `<li value="${m.seq + 1}"><strong>${escapeHtml(m.kind)}</strong> by <code>${escapeHtml(m.author.deviceId)}</code>${m.late ? ' <em>(late)</em>' : ''}: ${escapeHtml(bodyText(m.body))}</li>`
+    )
+    .join('\n')
+  return layout(
+    c.topic,
+    `<h1>${escapeHtml(c.topic)}</h1>
+<dl>
+<dt>pattern</dt><dd>${escapeHtml(c.pattern)}, ${escapeHtml(method)}</dd>
+<dt>state</dt><dd>${c.closed ? 'closed' : 'open'} (${escapeHtml(c.phase)})</dd>
+<dt>options</dt><dd>${c.options.length ? escapeHtml(c.options.join(', ')) : '—'}</dd>
+<dt>started</dt><dd>${when(c.createdAt)} by <code>${escapeHtml(c.creator.deviceId)}</code></dd>
+<dt>deadline</dt><dd>${when(c.deadline)}</dd>
+</dl>
+<h2>Members</h2>
+<ul>${members}</ul>
+<h2>Tally</h2>
+${tallyChart(c.tally, c.outcome?.winners ?? [])}
+<h2>Outcome</h2>
+${outcome}
+<h2 id="messages">Messages (${c.total}${c.late ? `, ${c.late} late` : ''})</h2>
+${c.messages.length ? `<ol class="messages">${messages}</ol>` : '<p>None on this page.</p>'}
+${pager(base, page.offset, page.limit, c.total)}`,
+    { nonce, current: '/conversations' }
+  )
+}
+
+export function friendsPage(friends: FriendSummary[], nonce: string): string {
+  const rows = friends.map(
+    (f) =>
+      `<tr><td>${f.name ? escapeHtml(f.name) : '—'}</td><td><code>${escapeHtml(f.accountId)}</code></td><td>${f.devices
+        .map((d) => `${d.device}: <code>${escapeHtml(d.deviceId)}</code> (${escapeHtml(d.roles.join(', '))})`)
+        .join('<br>')}</td><td>${when(f.issuedAt)}</td></tr>`
+  )
+  return layout(
+    'Friends',
+    `<h1>Friends</h1>
+${tableOr(
+  '<p>No friend yet. Exchange cards in person: <code>conclave card</code>, then <code>conclave friend add CARD</code>.</p>',
+  ['name', 'account', 'devices', 'card issued'],
+  rows
+)}`,
+    { nonce, current: '/friends' }
+  )
+}
+
+export function archivesPage(list: ArchiveSummary[], nonce: string): string {
+  const rows = list.map(
+    (a) =>
+      `<tr><td><a href="/archives/${a.id}"><code>${a.id.slice(0, 16)}…</code></a></td><td><a href="/conversations/${encodeURIComponent(a.conversationId)}"><code>${escapeHtml(a.conversationId)}</code></a></td><td>${a.holders.map((h) => `<code>${escapeHtml(h)}</code>`).join(', ')}</td><td>${a.size} B</td><td>${a.local}/${a.blocks}</td><td>${when(a.createdAt)}</td></tr>`
+  )
+  return layout(
+    'Archives',
+    `<h1>Archives</h1>
+<p>An archive opens only with both of its holders: this device and the other one must be online.</p>
+${tableOr(
+  '<p>No archive yet: a conversation is archived once it closes with a final outcome, or after it was idle long enough.</p>',
+  ['archive', 'conversation', 'holders', 'size', 'blocks here', 'created'],
+  rows
+)}`,
+    { nonce, current: '/archives' }
   )
 }

@@ -1,11 +1,11 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { MAX_COPIES_TIMEOUT_MS } from '../kernel/config.js'
 import { ConclaveError } from '../kernel/errors.js'
 import type { NodeApi } from '../node/node-api.js'
 import { HttpErrors } from './errors.js'
-import { devicesPage } from './pages.js'
+import { pageRoutes } from './page-routes.js'
 
 export interface ServerOptions {
   api: NodeApi
@@ -18,6 +18,8 @@ export interface ServerOptions {
 
 export const SESSION_COOKIE = 'conclave_session'
 export const TOKEN_HEADER = 'x-conclave-token'
+/** Sent by the pages' own scripts with the session cookie to make a write (`csrfToken`). */
+export const CSRF_HEADER = 'x-conclave-csrf'
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
 /** Host header without its port; `[::1]:80` → `[::1]`. */
@@ -54,6 +56,15 @@ function headerToken(req: FastifyRequest): string | undefined {
   return typeof h === 'string' ? h : undefined
 }
 
+/**
+ * The CSRF token of a session: derived from the API token, so it needs no
+ * state, and given only inside pages served to that session. With the cookie
+ * it allows a write; alone it allows nothing, and it does not reveal the token.
+ */
+export function csrfToken(token: string): string {
+  return createHmac('sha256', token).update('conclave/http/csrf/v1').digest('hex')
+}
+
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** Parses with zod; a failure is a 400 carrying the issues. */
@@ -75,6 +86,7 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, where: strin
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 1024 * 1024 })
   const token = opts.token
+  const csrf = csrfToken(token)
 
   app.addHook('onRequest', async (req) => {
     if (!isLoopbackHost(req.headers.host))
@@ -95,8 +107,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (path === '/login' && req.method === 'GET') return
     if (sameToken(headerToken(req), token)) return
     if (sameToken(cookieToken(req), token)) {
-      if (write)
-        throw HttpErrors.HTTP_CSRF('state-changing requests need the token header, not only the cookie')
+      const h = req.headers[CSRF_HEADER]
+      if (write && !sameToken(typeof h === 'string' ? h : undefined, csrf))
+        throw HttpErrors.HTTP_CSRF(
+          'state-changing requests need the token header (or, with the cookie, the CSRF header), not only the cookie'
+        )
       return
     }
     throw HttpErrors.HTTP_UNAUTHORIZED('missing or wrong API token')
@@ -147,9 +162,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return reply.redirect('/', 303)
   })
 
-  app.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(devicesPage(await opts.api.status()))
-  )
+  pageRoutes(app, { api: opts.api, csrf, parse: parseOr400 })
 
   app.get('/api/status', async () => opts.api.status())
 

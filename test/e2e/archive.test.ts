@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import test from 'brittle'
 import type { ArchiveSummary } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { show } from '../helpers/convo.js'
+import { closedVote, show } from '../helpers/convo.js'
 import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
 import { inviteAndJoin } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
@@ -61,27 +61,12 @@ test(
       120_000
     )
 
-    const started = await a.cli([
-      'convo',
-      'start',
-      '--pattern',
-      'vote',
-      '--topic',
-      TOPIC,
-      '--method',
-      'majority',
-      '--option',
-      CHOICE,
-      '--option',
-      OTHER,
-      '--json'
-    ])
-    t.is(started.code, 0, `convo start: ${started.stderr}`)
-    const convo = JSON.parse(started.stdout).id as string
-    // the vote is acknowledged once two nodes hold it: B must have opened the conversation
-    await eventually('B opens the conversation', async () => (await show(b, convo)) !== null, 120_000)
-    const voted = await a.cli(['vote', convo, CHOICE])
-    t.is(voted.code, 0, `A votes: ${voted.stderr}`)
+    const convo = await closedVote(t, a, b, {
+      topic: TOPIC,
+      choice: CHOICE,
+      other: OTHER,
+      timeoutMs: 120_000
+    })
 
     const [archived] = await eventually(
       'the closed vote is archived',

@@ -1,5 +1,5 @@
 import type { Test } from 'brittle'
-import type { NodeProcess } from './node-process.js'
+import { eventually, type NodeProcess } from './node-process.js'
 
 /** What `GET /api/conversations/:id` returns, as far as the e2e tests read it. */
 export interface Shown {
@@ -34,4 +34,34 @@ export async function startConvo(
   const r = await n.cli(['convo', 'start', ...args, '--with', withAccount, '--json'])
   t.is(r.code, 0, r.stderr)
   return JSON.parse(r.stdout).id as string
+}
+
+/**
+ * A majority vote between two own devices that closes at once: `a` starts
+ * it with options `choice` and `other`, waits until `b` opened it (the ballot
+ * is acknowledged once two nodes hold it), and votes `choice`. Returns its id.
+ */
+export async function closedVote(
+  t: Test,
+  a: NodeProcess,
+  b: NodeProcess,
+  v: { topic: string; choice: string; other: string; timeoutMs: number }
+): Promise<string> {
+  const args = ['--pattern', 'vote', '--topic', v.topic, '--method', 'majority']
+  const started = await a.cli([
+    'convo',
+    'start',
+    ...args,
+    '--option',
+    v.choice,
+    '--option',
+    v.other,
+    '--json'
+  ])
+  t.is(started.code, 0, `convo start: ${started.stderr}`)
+  const convo = JSON.parse(started.stdout).id as string
+  await eventually('B opens the conversation', async () => (await show(b, convo)) !== null, v.timeoutMs)
+  const voted = await a.cli(['vote', convo, v.choice])
+  t.is(voted.code, 0, `A votes: ${voted.stderr}`)
+  return convo
 }

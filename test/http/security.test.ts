@@ -1,6 +1,6 @@
 import test from 'brittle'
 import { ensureToken } from '../../src/http/listen.js'
-import { buildServer, SESSION_COOKIE, TOKEN_HEADER } from '../../src/http/server.js'
+import { buildServer, CSRF_HEADER, csrfToken, SESSION_COOKIE, TOKEN_HEADER } from '../../src/http/server.js'
 import { inProcessNode } from '../helpers/in-process-node.js'
 
 const GOOD_HOSTS = ['127.0.0.1:7777', 'localhost:7777', '[::1]:7777', 'localhost']
@@ -11,7 +11,7 @@ const BAD_HOSTS = [
   '10.0.0.1:7777'
 ]
 
-test('Host × Origin × method × token matrix: only loopback, same-origin, header-token writes pass', async (t) => {
+test('Host × Origin × method × token matrix: only loopback, same-origin writes with a header token (or the cookie and the CSRF header) pass', async (t) => {
   const { node, home } = await inProcessNode(t)
   const token = ensureToken(home)
   const app = buildServer({ api: node, token })
@@ -22,7 +22,10 @@ test('Host × Origin × method × token matrix: only loopback, same-origin, head
     wrong: { authorization: 'Bearer nope' },
     header: { [TOKEN_HEADER]: token },
     bearer: { authorization: `Bearer ${token}` },
-    cookie: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(token)}` }
+    cookie: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(token)}` },
+    // what the pages' own scripts send
+    cookieCsrf: { cookie: `${SESSION_COOKIE}=${encodeURIComponent(token)}`, [CSRF_HEADER]: csrfToken(token) },
+    csrfOnly: { [CSRF_HEADER]: csrfToken(token) }
   } as const
   for (const host of [...GOOD_HOSTS, ...BAD_HOSTS]) {
     for (const origin of [undefined, `http://${host}`, 'http://evil.example', 'null']) {
@@ -43,7 +46,7 @@ test('Host × Origin × method × token matrix: only loopback, same-origin, head
           checked++
           const goodHost = GOOD_HOSTS.includes(host)
           const goodOrigin = origin === undefined || origin === `http://${host}`
-          const authed = kind === 'header' || kind === 'bearer'
+          const authed = kind === 'header' || kind === 'bearer' || kind === 'cookieCsrf'
           let expected: number
           if (!goodHost) expected = 403
           else if (method === 'POST' && !goodOrigin) expected = 403
@@ -65,7 +68,7 @@ test('Host × Origin × method × token matrix: only loopback, same-origin, head
       }
     }
   }
-  t.ok(checked >= 180, `${checked} combinations checked`)
+  t.ok(checked >= 250, `${checked} combinations checked`)
 })
 
 test('login link sets a strict session cookie; bad input gets coded errors', async (t) => {

@@ -1,0 +1,76 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { z } from 'zod'
+import { ConclaveError } from '../kernel/errors.js'
+import type { NodeApi } from '../node/node-api.js'
+import { NodeErrors } from '../node/errors.js'
+import { archivePage } from './archive-page.js'
+import { escapeHtml, layout, newNonce, pageCsp } from './page-layout.js'
+import { archivesPage, conversationPage, conversationsPage, devicesPage, friendsPage } from './pages.js'
+
+export interface PageRoutesOptions {
+  api: NodeApi
+  /** The session's CSRF token, which the archive page's script sends with its POST. */
+  csrf: string
+  parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T
+}
+
+const PAGE_LIMIT = 50
+
+/**
+ * The browsing pages: server-rendered HTML, each with its own CSP nonce for
+ * its style and script. A coded error becomes an HTML page with its status.
+ */
+export function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions): void {
+  const { api, parse } = opts
+  const send = async (
+    reply: FastifyReply,
+    render: (nonce: string) => Promise<string>
+  ): Promise<FastifyReply> => {
+    const nonce = newNonce()
+    let html: string
+    try {
+      html = await render(nonce)
+    } catch (err) {
+      if (!(err instanceof ConclaveError)) throw err
+      reply.status(err.status)
+      html = layout(
+        err.code,
+        `<h1>${escapeHtml(err.code)}</h1><p class="error">${escapeHtml(err.message)}</p>`,
+        { nonce, current: '' }
+      )
+    }
+    return reply.header('content-security-policy', pageCsp(nonce)).type('text/html; charset=utf-8').send(html)
+  }
+
+  const ConvParams = z.object({ id: z.string().min(1).max(80) }).strict()
+  const ArchiveParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
+  const Page = z
+    .object({
+      offset: z.coerce.number().int().min(0).optional(),
+      limit: z.coerce.number().int().min(1).max(500).optional()
+    })
+    .strict()
+
+  app.get('/', async (_req, reply) => send(reply, async (n) => devicesPage(await api.status(), n)))
+  app.get('/conversations', async (_req, reply) =>
+    send(reply, async (n) => conversationsPage(await api.listConversations(), n))
+  )
+  app.get('/conversations/:id', async (req, reply) => {
+    const { id } = parse(ConvParams, req.params, 'parameters')
+    const q = parse(Page, req.query ?? {}, 'query')
+    const page = { offset: q.offset ?? 0, limit: q.limit ?? PAGE_LIMIT }
+    return send(reply, async (n) => conversationPage(await api.showConversation(id, page), page, n))
+  })
+  app.get('/friends', async (_req, reply) => send(reply, async (n) => friendsPage(await api.friends(), n)))
+  app.get('/archives', async (_req, reply) =>
+    send(reply, async (n) => archivesPage(await api.listArchives(), n))
+  )
+  app.get('/archives/:id', async (req, reply) => {
+    const { id } = parse(ArchiveParams, req.params, 'parameters')
+    return send(reply, async (n) => {
+      const a = (await api.listArchives()).find((x) => x.id === id)
+      if (!a) throw NodeErrors.NODE_ARCHIVE_UNKNOWN(`no archive ${id} is recorded`)
+      return archivePage(a, opts.csrf, n)
+    })
+  })
+}
