@@ -20,5 +20,9 @@ export const ArchiveErrors = defineCodes({
   ARCHIVE_INVALID_INPUT: {
     status: 400,
     doc: 'Thrown when a caller passes a malformed parameter to seal or open: a key or archive id of the wrong length, the same key for both holders, an empty title, a bad time, or a call out of order.'
+  },
+  ARCHIVE_TRANSCRIPT_INVALID: {
+    status: 422,
+    doc: 'Thrown when an opened archive does not hold a well-formed transcript, its signature does not verify, a message signature does not verify, or its signer is not a device of the account.'
   }
 })

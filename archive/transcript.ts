@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { ed25519Sign, ed25519Verify } from '../src/kernel/crypto/ed25519.js'
-import { defineCodes } from '../src/kernel/errors.js'
-import { canonicalBytes, hex, unhex } from '../src/kernel/encoding.js'
+import { canonicalBytes, hex, hexSchema, unhex } from '../src/kernel/encoding.js'
+import { ArchiveErrors } from './errors.js'
+import { labelBytes } from './format.js'
 
 /**
  * The transcript of a closed conversation: what an archive seals. JSON (its
@@ -16,15 +17,6 @@ import { canonicalBytes, hex, unhex } from '../src/kernel/encoding.js'
 export const TRANSCRIPT_VERSION = 1
 export const TRANSCRIPT_CONTEXT = 'conclave/archive/transcript/v1'
 
-export const TranscriptErrors = defineCodes({
-  ARCHIVE_TRANSCRIPT_INVALID: {
-    status: 422,
-    doc: 'Thrown when an opened archive does not hold a well-formed transcript, its signature does not verify, a message signature does not verify, or its signer is not a device of the account.'
-  }
-})
-
-const HEX = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n * 2}}$`))
-
 const MessageSchema = z
   .object({
     seq: z.number().int().min(0),
@@ -33,11 +25,10 @@ const MessageSchema = z
     author: z.object({ accountId: z.string(), deviceId: z.string() }).strict(),
     hlc: z.object({ wall: z.number(), logical: z.number() }).strict(),
     late: z.boolean(),
-    writer: HEX(32),
+    writer: hexSchema(32),
     length: z.number().int().min(0),
-    sig: HEX(64),
-    signingKey: HEX(32),
-    signedBody: z.record(z.string(), z.unknown()).optional()
+    sig: hexSchema(64),
+    signingKey: hexSchema(32)
   })
   .strict()
 export type TranscriptMessage = z.infer<typeof MessageSchema>
@@ -64,20 +55,19 @@ export const TranscriptSchema = z
       .object({ winners: z.array(z.string()), closedBy: z.number().nullable(), reachedAt: z.number() })
       .strict()
       .nullable(),
-    roots: z.array(z.object({ core: HEX(32), length: z.number().int().min(0), treeHash: HEX(32) }).strict()),
+    roots: z.array(
+      z.object({ core: hexSchema(32), length: z.number().int().min(0), treeHash: hexSchema(32) }).strict()
+    ),
     archivedAt: z.number().int().positive(),
-    archivedBy: z.object({ deviceId: z.string(), signingKey: HEX(32) }).strict(),
-    sig: HEX(64)
+    archivedBy: z.object({ deviceId: z.string(), signingKey: hexSchema(32) }).strict(),
+    sig: hexSchema(64)
   })
   .strict()
 export type Transcript = z.infer<typeof TranscriptSchema>
 export type UnsignedTranscript = Omit<Transcript, 'sig'>
 
 function signedBytes(t: UnsignedTranscript): Buffer {
-  const c = Buffer.from(TRANSCRIPT_CONTEXT, 'utf8')
-  const len = Buffer.alloc(2)
-  len.writeUInt16BE(c.length)
-  return Buffer.concat([len, c, canonicalBytes(t)])
+  return Buffer.concat([labelBytes(TRANSCRIPT_CONTEXT), canonicalBytes(t)])
 }
 
 /** Signs and encodes (canonical JSON, UTF-8) a transcript. */
@@ -105,24 +95,24 @@ export function decodeTranscript(bytes: Uint8Array, opts: VerifyTranscriptOption
   try {
     parsed = TranscriptSchema.parse(JSON.parse(Buffer.from(bytes).toString('utf8')))
   } catch (err) {
-    throw TranscriptErrors.ARCHIVE_TRANSCRIPT_INVALID('the archive does not hold a valid transcript', {
+    throw ArchiveErrors.ARCHIVE_TRANSCRIPT_INVALID('the archive does not hold a valid transcript', {
       cause: err
     })
   }
   const { sig, ...unsigned } = parsed
   const by = parsed.archivedBy
   if (!ed25519Verify(unhex(sig), signedBytes(unsigned), unhex(by.signingKey))) {
-    throw TranscriptErrors.ARCHIVE_TRANSCRIPT_INVALID("the transcript's signature does not verify")
+    throw ArchiveErrors.ARCHIVE_TRANSCRIPT_INVALID("the transcript's signature does not verify")
   }
   if (!opts.isOwnDevice(by.deviceId, by.signingKey)) {
-    throw TranscriptErrors.ARCHIVE_TRANSCRIPT_INVALID(`${by.deviceId} is not a device of this account`)
+    throw ArchiveErrors.ARCHIVE_TRANSCRIPT_INVALID(`${by.deviceId} is not a device of this account`)
   }
   if (opts.conversationId !== undefined && parsed.conversation.id !== opts.conversationId) {
-    throw TranscriptErrors.ARCHIVE_TRANSCRIPT_INVALID('the transcript is of another conversation')
+    throw ArchiveErrors.ARCHIVE_TRANSCRIPT_INVALID('the transcript is of another conversation')
   }
   for (const m of parsed.messages) {
     if (!opts.verifyMessage(parsed.conversation.id, m)) {
-      throw TranscriptErrors.ARCHIVE_TRANSCRIPT_INVALID(`message ${m.seq}: its signature does not verify`)
+      throw ArchiveErrors.ARCHIVE_TRANSCRIPT_INVALID(`message ${m.seq}: its signature does not verify`)
     }
   }
   return parsed

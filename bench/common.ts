@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
+import { eventually } from '../src/kernel/wait.js'
 
 /** One benchmark figure as `npm run bench` prints it. */
 export interface BenchFigure {
@@ -99,14 +100,9 @@ export function forkPeer(script: string, args: string[]): Promise<Peer> {
 }
 
 /** Polls `check` every 50 ms until it returns a truthy value; throws `timed out: what` after `ms`. */
-export async function until<T>(what: string, check: () => Promise<T | null | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await check()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
-    await sleep(50)
-  }
+/** Polls `check` every 50 ms until it returns a value; throws `timed out waiting for WHAT` after `ms`. */
+export function until<T>(what: string, check: () => Promise<T | null | false>, ms: number): Promise<T> {
+  return eventually(what, check, ms, 50)
 }
 
 /** Closes every peer still running (10 s each at most), then kills what is left. */

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/kernel/config.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
 import { generateMnemonic, mnemonicToSeed } from '../src/kernel/identity/mnemonic.js'
 import { silentLogger } from '../src/kernel/log.js'
+import { eventually } from '../src/kernel/wait.js'
 import { listenLocalApi, type LocalApi } from '../src/http/listen.js'
 import { joinCluster } from '../src/node/join.js'
 import { ConclaveNode } from '../src/node/node.js'
@@ -41,23 +42,6 @@ export interface Demo {
 
 const TOPIC = 'Where do we have dinner on Friday?'
 const OPTIONS = ['the noodle bar', 'pizza by the river']
-
-async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, ms: number) {
-  const end = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > end) {
-      throw new Error(`demo: timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
 
 export async function startDemo(opts: { onStep?: (line: string) => void } = {}): Promise<Demo> {
   const step = opts.onStep ?? (() => {})
@@ -111,7 +95,7 @@ export async function startDemo(opts: { onStep?: (line: string) => void } = {}):
     const bob = await run("Bob's phone", fresh('bob'))
     step("Alice's laptop and home relay (one account), Bob's phone (another) are running")
 
-    await waitFor(
+    await eventually(
       'the relay to join',
       async () =>
         (await relay.node.status()).devices.length === 2 && (await alice.node.status()).devices.length === 2,
@@ -131,23 +115,23 @@ export async function startDemo(opts: { onStep?: (line: string) => void } = {}):
       with: [bobCard.accountId]
     })
     step(`Alice started a vote: "${TOPIC}"`)
-    await waitFor(
+    await eventually(
       'Bob to see the vote',
       async () => (await bob.node.listConversations()).some((c) => c.id === id),
       60_000
     )
-    await waitFor(
+    await eventually(
       'Alice to vote',
       async () => alice.node.postMessage(id, 'ballot', { choice: OPTIONS[0] }),
       60_000
     )
-    await waitFor(
+    await eventually(
       'Bob to vote',
       async () => bob.node.postMessage(id, 'ballot', { choice: OPTIONS[0] }),
       60_000
     )
     step(`both voted for "${OPTIONS[0]}": the vote closes with a majority`)
-    const archive = await waitFor(
+    const archive = await eventually(
       'the vote to be archived',
       async () => (await alice.node.listArchives()).find((a) => a.conversationId === id),
       120_000

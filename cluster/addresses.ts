@@ -4,8 +4,8 @@ import { hex } from '../src/kernel/encoding.js'
 import type { ApplyContext } from './apply-context.js'
 import { ADDRESS } from './entries.js'
 import { ClusterErrors } from './errors.js'
-import type { DeviceRecord } from './membership.js'
-import { addressKey, deviceIdKey, deviceKey } from './view-layout.js'
+import { deviceById } from './membership.js'
+import { addressKey } from './view-layout.js'
 
 /**
  * The address book: each device's last known direct address, written by that
@@ -44,8 +44,7 @@ export type AddressEntryValue = z.infer<typeof AddressEntrySchema>
  * they were written, and the latest word of the device must win.
  */
 export async function applyAddress(ctx: ApplyContext, entry: AddressEntryValue): Promise<void> {
-  const byId = await ctx.get<{ device: number }>(deviceIdKey(entry.deviceId))
-  const device = byId === null ? null : await ctx.get<DeviceRecord>(deviceKey(byId.device))
+  const device = await deviceById(ctx, entry.deviceId)
   if (device === null) throw ClusterErrors.CLUSTER_DEVICE_UNKNOWN(`no device ${entry.deviceId}`)
   if (device.revoked) throw ClusterErrors.CLUSTER_DEVICE_REVOKED(`device ${device.device} is revoked`)
   if (device.writerCoreKey !== hex(ctx.writer)) {

@@ -1,11 +1,11 @@
 import { z } from 'zod'
-import { hex } from '../src/kernel/encoding.js'
+import { hex, hexSchema } from '../src/kernel/encoding.js'
 import type { ApplyContext } from './apply-context.js'
 import { ARCHIVE } from './entries.js'
 import { ClusterErrors } from './errors.js'
 import type { FriendRecord } from './friends.js'
-import type { DeviceRecord, WriterRecord } from './membership.js'
-import { archiveKey, deviceIdKey, deviceKey, friendKey, writerKey } from './view-layout.js'
+import { deviceById, type WriterRecord } from './membership.js'
+import { archiveKey, friendKey, writerKey } from './view-layout.js'
 
 /**
  * The archive index: one record per sealed archive, in the cluster view so
@@ -18,7 +18,6 @@ import { archiveKey, deviceIdKey, deviceKey, friendKey, writerKey } from './view
  * device on the stored card of the friend the record names (`friend`).
  */
 
-const HEX_32 = /^[0-9a-f]{64}$/
 /** The sealed index entry (title and its two envelopes): a few KiB. */
 const MAX_INDEX_HEX = 64 * 1024
 
@@ -48,17 +47,14 @@ export interface ArchiveRecord {
 
 export const ArchiveRecordSchema = z
   .object({
-    id: z.string().regex(HEX_32),
+    id: hexSchema(32),
     conversationId: z.string().min(1).max(128),
-    core: z.string().regex(HEX_32),
+    core: hexSchema(32),
     blocks: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     holders: z.tuple([z.string().min(1).max(128), z.string().min(1).max(128)]),
     friend: z.string().min(1).max(128).optional(),
-    index: z
-      .string()
-      .max(MAX_INDEX_HEX)
-      .regex(/^([0-9a-f]{2})*$/),
+    index: hexSchema().max(MAX_INDEX_HEX),
     createdAt: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     by: z.string().min(1).max(128)
   })
@@ -69,11 +65,6 @@ export const ArchiveEntrySchema = z
   .object({ type: z.literal(ARCHIVE), v: z.literal(1), record: ArchiveRecordSchema })
   .strict()
 export type ArchiveEntryValue = z.infer<typeof ArchiveEntrySchema>
-
-async function deviceById(ctx: ApplyContext, deviceId: string): Promise<DeviceRecord | null> {
-  const byId = await ctx.get<{ device: number }>(deviceIdKey(deviceId))
-  return byId === null ? null : await ctx.get<DeviceRecord>(deviceKey(byId.device))
-}
 
 /**
  * Records an archive: `by` must be the appending device

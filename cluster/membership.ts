@@ -52,6 +52,12 @@ interface DeviceIdRecord {
   device: number
 }
 
+/** The device record of a device id, or null (through the `device-id/` index). */
+export async function deviceById(ctx: ApplyContext, deviceId: string): Promise<DeviceRecord | null> {
+  const byId = await ctx.get<DeviceIdRecord>(deviceIdKey(deviceId))
+  return byId === null ? null : await ctx.get<DeviceRecord>(deviceKey(byId.device))
+}
+
 /**
  * The author check, before any kind-specific rule: the entry's writer core
  * must be the current writer of a certified, unrevoked device — or the
@@ -215,8 +221,7 @@ export async function applyRevoke(
 ): Promise<void> {
   const signed = verifyRevocation(ctx.rules.rootPublic, ctx.rules.accountId, entry.signed)
   const { revocation } = signed
-  const byId = await ctx.get<DeviceIdRecord>(deviceIdKey(revocation.deviceId))
-  const device = byId === null ? null : await ctx.get<DeviceRecord>(deviceKey(byId.device))
+  const device = await deviceById(ctx, revocation.deviceId)
   if (device === null) throw ClusterErrors.CLUSTER_DEVICE_UNKNOWN(`no device ${revocation.deviceId}`)
   if (device.revoked) throw ClusterErrors.CLUSTER_DEVICE_REVOKED(`device ${device.device} is already revoked`)
 

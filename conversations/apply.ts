@@ -1,5 +1,5 @@
 import { applyMessage, closeTally, compareHlc, evaluate, type Hlc, type Tally } from '../consensus/index.js'
-import { canonicalBytes, hex, unhex } from '../src/kernel/encoding.js'
+import { hex, unhex } from '../src/kernel/encoding.js'
 import {
   type ApplyHandler,
   coreKeyFor,
@@ -320,15 +320,15 @@ export class ConversationApply {
       const record: MessageRecord = {
         seq,
         kind: entry.kind,
-        body: verdict.body,
+        // as signed: the kinds' body schemas are strict and do not transform, so this is also the parsed body
+        body: entry.body,
         author: { accountId: author.accountId, deviceId: author.deviceId },
         hlc: entry.hlc,
         late: verdict.late,
         writer: hex(ctx.writer),
         length: ctx.length,
         sig,
-        signingKey: author.signingKey,
-        ...(canonicalBytes(verdict.body).equals(canonicalBytes(entry.body)) ? {} : { signedBody: entry.body })
+        signingKey: author.signingKey
       }
       next.seq = seq + 1
       if (verdict.late) next.late = state.late + 1

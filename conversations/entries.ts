@@ -176,7 +176,7 @@ export function verifyMessageRecord(conversationId: string, m: MessageRecord): b
     type: MESSAGE_TYPE as typeof MESSAGE_TYPE,
     v: 1 as const,
     kind: m.kind,
-    body: m.signedBody ?? m.body,
+    body: m.body,
     author: { accountId: m.author.accountId, deviceId: m.author.deviceId, signingKey: m.signingKey },
     hlc: m.hlc
   }

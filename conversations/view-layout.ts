@@ -112,12 +112,10 @@ export interface MessageRecord {
   length: number
   /**
    * The author's Ed25519 signature of the entry (conversations/signing.ts) and its key, so a
-   * transcript can be checked away from the log; `signedBody` is the body as signed when the
-   * kind's schema normalised it.
+   * transcript can be checked away from the log (`body` is the body as signed).
    */
   sig: string
   signingKey: string
-  signedBody?: Record<string, unknown>
 }
 
 export interface InputRecord {

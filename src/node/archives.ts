@@ -23,9 +23,10 @@ import {
 } from '../../archive/transcript.js'
 import { verifyMessageRecord, type Conversation, type MessageRecord } from '../../conversations/index.js'
 import { labelledHash } from '../kernel/crypto/hash.js'
+import { xwingPublicKeyFromSecret } from '../kernel/crypto/xwing.js'
 import { isConclaveError } from '../kernel/errors.js'
-import { hex, unhex } from '../kernel/encoding.js'
-import { Resource } from '../kernel/lifecycle.js'
+import { hex, hexSchema, unhex } from '../kernel/encoding.js'
+import { Rerun, Resource } from '../kernel/lifecycle.js'
 import type { Logger } from '../kernel/log.js'
 import type { LoadedIdentity } from '../kernel/identity/home-store.js'
 import type { Ack, AckOptions } from './durability.js'
@@ -54,19 +55,15 @@ const PeelRequestSchema = z
     type: z.literal('peel'),
     v: z.literal(1),
     id: z.number().int().min(0),
-    archive: z.string().regex(/^[0-9a-f]{64}$/),
+    archive: hexSchema(32),
     purpose: z.enum(['key', 'index']),
     innerHolder: z.union([z.literal(0), z.literal(1)]),
-    holders: z.tuple([z.string().regex(/^[0-9a-f]{64}$/), z.string().regex(/^[0-9a-f]{64}$/)]),
-    index: z
-      .string()
-      .regex(/^([0-9a-f]{2})+$/)
+    holders: z.tuple([hexSchema(32), hexSchema(32)]),
+    index: hexSchema()
+      .min(2)
       .max(64 * 1024)
       .optional(),
-    sealed: z
-      .string()
-      .regex(/^([0-9a-f]{2})+$/)
-      .max(16_384)
+    sealed: hexSchema().min(2).max(16_384)
   })
   .strict()
 const PeelReplySchema = z
@@ -75,11 +72,7 @@ const PeelReplySchema = z
     v: z.literal(1),
     id: z.number().int().min(0),
     ok: z.boolean(),
-    inner: z
-      .string()
-      .regex(/^([0-9a-f]{2})*$/)
-      .max(16_384)
-      .optional(),
+    inner: hexSchema().max(16_384).optional(),
     code: z.string().max(64).optional()
   })
   .strict()
@@ -147,13 +140,30 @@ export class ArchiveManager extends Resource {
   readonly #done = new Set<string>()
   /** Opens in progress, by archive id: what `archive open` shows while it waits. */
   readonly #opening = new Map<string, OpenProgress>()
+  /**
+   * Per open conversation not ready to archive: its view's `signedLength/length` and its last
+   * message time when last looked at; an unchanged view is not read again until the idle age.
+   */
+  readonly #looked = new Map<string, { state: string; lastWall: number }>()
+  /** Account-wide: archive ids are keyed hashes of titles under it (docs/archive.md §11). */
+  readonly #indexKey: Buffer
+  readonly #xwingSecret: Buffer
+  readonly #xwingPublic: Buffer
+  readonly #checks: Rerun
   #nextId = 1
   #timer: NodeJS.Timeout | null = null
-  #checking: Promise<void> | null = null
 
   constructor(components: ArchiveManagerComponents) {
     super()
     this.#c = components
+    const { secrets } = components.identity
+    this.#indexKey = labelledHash('conclave/v1/archive-index', [unhex(secrets.cluster.encryptionKey)])
+    this.#xwingSecret = unhex(secrets.device.xwingSecretKey)
+    this.#xwingPublic = xwingPublicKeyFromSecret(this.#xwingSecret)
+    this.#checks = new Rerun(
+      () => this.#check(),
+      () => this.closing !== null
+    )
   }
 
   protected override async _open(): Promise<void> {
@@ -163,24 +173,17 @@ export class ArchiveManager extends Resource {
 
   protected override async _close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
-    await this.#checking?.catch(() => {})
+    await this.#checks.idle.catch(() => {})
     for (const resolve of this.#pending.values()) resolve(null)
     this.#pending.clear()
     for (const core of this.#cores.values()) await core.close().catch(() => {})
     this.#cores.clear()
   }
 
-  get #indexKey(): Buffer {
-    return labelledHash('conclave/v1/archive-index', [unhex(this.#c.identity.secrets.cluster.encryptionKey)])
-  }
-
-  /** One round: archive what closed, fetch what was recorded. Runs one at a time. */
+  /** One round: archive what closed, fetch what was recorded. One at a time; asked again meanwhile, once more. */
   check(): Promise<void> {
     if (this.closing) return Promise.resolve()
-    this.#checking ??= this.#check().finally(() => {
-      this.#checking = null
-    })
-    return this.#checking
+    return this.#checks.trigger()
   }
 
   async #check(): Promise<void> {
@@ -220,12 +223,19 @@ export class ArchiveManager extends Resource {
    * writes in it. Holders: this device and the lowest-index other access device.
    */
   async #maybeArchive(id: string, conv: Conversation): Promise<void> {
+    const { signedLength, length } = conv.base.view.core
+    const state = `${signedLength}/${length}`
+    const idleMs = this.#c.idleMs
+    const looked = this.#looked.get(id)
+    if (looked?.state === state && (idleMs <= 0 || this.#c.now() - looked.lastWall < idleMs)) return
     const s = await conv.show({ limit: 0 })
     if (!s.closed || s.outcome?.state !== 'final') {
-      if (this.#c.idleMs <= 0) return
       const last = s.total > 0 ? (await conv.show({ offset: s.total - 1, limit: 1 })).messages[0] : undefined
-      if (this.#c.now() - (last?.hlc.wall ?? s.createdAt) < this.#c.idleMs) return
+      const lastWall = last?.hlc.wall ?? s.createdAt
+      this.#looked.set(id, { state, lastWall })
+      if (idleMs <= 0 || this.#c.now() - lastWall < idleMs) return
     }
+    this.#looked.delete(id)
     const devices = await this.#c.cluster.devices()
     const access = devices.filter((d) => !d.revoked && d.roles.includes('access'))
     const own = s.members.find((m) => m.accountId === this.#c.identity.identity.accountId)
@@ -430,14 +440,53 @@ export class ArchiveManager extends Resource {
       bytes: { done: 0, total: r.size },
       blocks: { done: 0, total: r.blocks }
     }
-    this.#opening.set(r.id, progress)
-    const track = (phase: OpenProgress['phase'], waitingFor: string | null = null) => {
-      progress.phase = phase
+    const phase = (p: OpenProgress['phase'], waitingFor: string | null = null) => {
+      progress.phase = p
       progress.waitingFor = waitingFor
+    }
+    const read = async (index: number) => {
+      opener.push(await this.#block(core, index, waitMs))
+      progress.blocks.done = index + 1
       progress.bytes.done = opener.progress.receivedBytes
     }
+    const holders: [string, string] = [hex(entry.holders[0].keyHash), hex(entry.holders[1].keyHash)]
+    this.#opening.set(r.id, progress)
     try {
-      return await this.#openWith(r, entry, core, opener, other, waitMs, progress, track)
+      let i = 0
+      while (!opener.header && i < r.blocks) await read(i++)
+      const header = opener.header
+      if (!header) throw NodeErrors.NODE_ARCHIVE_INCOMPLETE(`archive ${id} ends before its header`)
+      const keyCtx = opener.context()
+      phase('waiting', describe(other))
+      const inner = await this.#askPeel(
+        other,
+        r,
+        holders,
+        'key',
+        envelopeFor(header.envelopes, keyCtx, this.#xwingPublic),
+        waitMs
+      )
+      const dataKey = peelInner(inner, this.#xwingSecret, keyCtx)
+      opener.unlock(dataKey)
+      dataKey.fill(0)
+      phase('decrypting')
+      while (i < r.blocks) await read(i++)
+      const bytes = opener.end()
+
+      phase('waiting', describe(other))
+      const indexCtx = indexEntryContext(entry)
+      const titleEnvelope = envelopeFor(entry.envelopes, indexCtx, this.#xwingPublic)
+      const titleInner = await this.#askPeel(other, r, holders, 'index', titleEnvelope, waitMs)
+      const { title } = openIndexEntry(entry, titleInner, this.#xwingSecret, this.#indexKey)
+
+      phase('verifying')
+      const devices = await this.#c.cluster.devices()
+      const transcript = decodeTranscript(bytes, {
+        conversationId: r.conversationId,
+        isOwnDevice: (deviceId, key) => devices.some((d) => d.deviceId === deviceId && d.signingKey === key),
+        verifyMessage: (cid, m) => verifyMessageRecord(cid, m as MessageRecord)
+      })
+      return { id: r.id, title, transcript }
     } finally {
       this.#opening.delete(r.id)
     }
@@ -447,57 +496,6 @@ export class ArchiveManager extends Resource {
   openProgress(id: string): OpenProgress | null {
     const p = this.#opening.get(id)
     return p ? structuredClone(p) : null
-  }
-
-  async #openWith(
-    r: ArchiveRecord,
-    entry: ReturnType<typeof decodeIndexEntry>,
-    core: Hypercore<unknown>,
-    opener: ArchiveOpener,
-    other: Holder,
-    waitMs: number,
-    progress: OpenProgress,
-    track: (phase: OpenProgress['phase'], waitingFor?: string | null) => void
-  ): Promise<OpenedArchive> {
-    const id = r.id
-    const self = this.#c.identity.identity.deviceId
-    const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
-    const myPublic = unhex((await this.#c.cluster.devices()).find((d) => d.deviceId === self)!.xwingKey)
-    const read = async (index: number) => {
-      opener.push(await this.#block(core, index, waitMs))
-      progress.blocks.done = index + 1
-      progress.bytes.done = opener.progress.receivedBytes
-    }
-    const waiting = describe(other)
-    let i = 0
-    while (!opener.header && i < r.blocks) await read(i++)
-    const header = opener.header
-    if (!header) throw NodeErrors.NODE_ARCHIVE_INCOMPLETE(`archive ${id} ends before its header`)
-    const keyCtx = opener.context()
-    const keyEnvelope = envelopeFor(header.envelopes, keyCtx, myPublic)
-    track('waiting', waiting)
-    const inner = await this.#askPeel(other, r, 'key', keyEnvelope, waitMs)
-    const dataKey = peelInner(inner, xwing, keyCtx)
-    opener.unlock(dataKey)
-    dataKey.fill(0)
-    track('decrypting')
-    while (i < r.blocks) await read(i++)
-    const bytes = opener.end()
-    track('waiting', waiting)
-
-    const indexCtx: LayerContext = indexEntryContext(entry)
-    const titleEnvelope = envelopeFor(entry.envelopes, indexCtx, myPublic)
-    const titleInner = await this.#askPeel(other, r, 'index', titleEnvelope, waitMs)
-    const { title } = openIndexEntry(entry, titleInner, xwing, this.#indexKey)
-    track('verifying')
-
-    const devices = await this.#c.cluster.devices()
-    const transcript = decodeTranscript(bytes, {
-      conversationId: r.conversationId,
-      isOwnDevice: (deviceId, key) => devices.some((d) => d.deviceId === deviceId && d.signingKey === key),
-      verifyMessage: (cid, m) => verifyMessageRecord(cid, m as MessageRecord)
-    })
-    return { id: r.id, title, transcript }
   }
 
   async #block(core: Hypercore<unknown>, index: number, waitMs: number): Promise<Buffer> {
@@ -519,6 +517,7 @@ export class ArchiveManager extends Resource {
   async #askPeel(
     other: Holder,
     r: ArchiveRecord,
+    holders: [string, string],
     purpose: 'key' | 'index',
     envelope: Envelope,
     waitMs: number
@@ -541,7 +540,6 @@ export class ArchiveManager extends Resource {
       setTimeout(() => resolve(null), Math.max(1000, deadline - Date.now())).unref()
     })
     // what a friend's device needs to peel without our cluster view: the holders and the public index entry
-    const entry = decodeIndexEntry(unhex(r.index))
     peer.send({
       type: 'peel',
       v: 1,
@@ -550,7 +548,7 @@ export class ArchiveManager extends Resource {
       purpose,
       innerHolder: envelope.innerHolder,
       sealed: hex(envelope.sealed),
-      holders: [hex(entry.holders[0].keyHash), hex(entry.holders[1].keyHash)],
+      holders,
       ...(purpose === 'index' ? { index: r.index } : {})
     })
     const answer = await reply
@@ -570,7 +568,7 @@ export class ArchiveManager extends Resource {
   }
 
   /** Opens the archive channel on an admitted connection (requests from non-devices are refused). */
-  attach(conn: { remotePublicKey: Buffer | null; once?(ev: 'close', fn: () => void): unknown }): void {
+  attach(conn: { remotePublicKey: Buffer | null }): void {
     const remote = conn.remotePublicKey
     // the firewall admitted it; who may ask what is checked per request (the cluster view may
     // not know a new device yet when its connection arrives)
@@ -641,7 +639,7 @@ export class ArchiveManager extends Resource {
     if (!device || !device.roles.includes('access')) {
       throw NodeErrors.NODE_ARCHIVE_REFUSED('the asking device is not an access device on its account card')
     }
-    const mine = hex(holderHash(await this.#ownXwingPublic()))
+    const mine = hex(holderHash(this.#xwingPublic))
     const askingHash = hex(holderHash(unhex(device.xwingKey)))
     const askingAt = req.holders.indexOf(askingHash)
     if (askingAt === -1 || req.holders[1 - askingAt] !== mine || req.innerHolder !== askingAt) {
@@ -694,17 +692,13 @@ export class ArchiveManager extends Resource {
   }
 
   #peelOuterFor(req: z.infer<typeof PeelRequestSchema>, ctx: LayerContext, forDevice: string): Buffer {
-    const xwing = unhex(this.#c.identity.secrets.device.xwingSecretKey)
-    const inner = peelOuter({ innerHolder: req.innerHolder, sealed: unhex(req.sealed) }, xwing, ctx)
+    const inner = peelOuter(
+      { innerHolder: req.innerHolder, sealed: unhex(req.sealed) },
+      this.#xwingSecret,
+      ctx
+    )
     this.#c.log.info('peeled an archive layer for another holder', { archive: req.archive, for: forDevice })
     return inner
-  }
-
-  async #ownXwingPublic(): Promise<Buffer> {
-    const self = this.#c.identity.identity.deviceId
-    const me = (await this.#c.cluster.devices()).find((d) => d.deviceId === self)
-    if (!me) throw NodeErrors.NODE_ARCHIVE_REFUSED('this device is not in its cluster view yet')
-    return unhex(me.xwingKey)
   }
 
   /** The other holder of an archive: a current own device, or a device on the named friend's card. */

@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'brittle'
-import type { ArchiveSummary } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { show } from '../helpers/convo.js'
-import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
+import { archivesOf, show } from '../helpers/convo.js'
+import { eventually, startNode, statusOf } from '../helpers/node-process.js'
 import { createTestnet } from '../helpers/testnet.js'
-
-const archivesOf = async (n: NodeProcess): Promise<ArchiveSummary[]> =>
-  (await n.api<{ archives: ArchiveSummary[] }>('GET', '/api/archives')).body.archives
 
 test(
   "with one access device, a friend's device in the conversation holds the other key",

@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'brittle'
-import type { ArchiveSummary } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { closedVote, show } from '../helpers/convo.js'
-import { eventually, type NodeProcess, startNode, statusOf } from '../helpers/node-process.js'
+import { archivesOf, closedVote, show } from '../helpers/convo.js'
+import { eventually, startNode, statusOf } from '../helpers/node-process.js'
 import { inviteAndJoin } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
 
@@ -29,9 +28,6 @@ function scan(dir: string, needles: string[]): Array<{ file: string; found: stri
   walk(dir)
   return hits
 }
-
-const archivesOf = async (n: NodeProcess): Promise<ArchiveSummary[]> =>
-  (await n.api<{ archives: ArchiveSummary[] }>('GET', '/api/archives')).body.archives
 
 test(
   'a closed vote is archived to two holders and kept on a relay that cannot read it; opening takes both holders',

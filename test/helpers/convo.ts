@@ -1,4 +1,5 @@
 import type { Test } from 'brittle'
+import type { ArchiveSummary } from '../../src/node/node-api.js'
 import { eventually, type NodeProcess } from './node-process.js'
 
 /** What `GET /api/conversations/:id` returns, as far as the e2e tests read it. */
@@ -64,4 +65,9 @@ export async function closedVote(
   const voted = await a.cli(['vote', convo, v.choice])
   t.is(voted.code, 0, `A votes: ${voted.stderr}`)
   return convo
+}
+
+/** The archives node `n` lists (`GET /api/archives`). */
+export async function archivesOf(n: NodeProcess): Promise<ArchiveSummary[]> {
+  return (await n.api<{ archives: ArchiveSummary[] }>('GET', '/api/archives')).body.archives
 }

@@ -88,27 +88,7 @@ export async function startNode(
   }
 }
 
-/** Polls `check` until it returns a truthy value or the time is up (then throws with the last value). */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | null | undefined | false>,
-  timeoutMs = 30_000,
-  intervalMs = 200
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v
-      last = v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(last)}`)
-    await new Promise((r) => setTimeout(r, intervalMs))
-  }
-}
+export { eventually } from '../../src/kernel/wait.js'
 
 /** The node's `GET /api/status`; throws on any other answer than 200. */
 export async function statusOf(n: NodeProcess): Promise<StatusReport> {
