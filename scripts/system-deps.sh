@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Debian packages the test suite drives for real: microsocks (the SOCKS5 proxy of the
+# direct-transport tests) and chromium (the browser test, through playwright-core).
+# Installs what is missing when run as root (CI, a fresh container); otherwise says what to install.
+set -euo pipefail
+missing=()
+command -v microsocks >/dev/null || missing+=(microsocks)
+command -v chromium >/dev/null || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing ${missing[*]} for the tests" >&2
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+else
+  echo "the tests need the Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
