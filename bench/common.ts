@@ -64,6 +64,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** A benchmark peer: a child process driven over IPC (`{ id, op, args }` → `{ id, result | error }`). */
 export interface Peer {
   proc: ChildProcess
+  /** The first message the peer sent (its ready message). */
+  ready: unknown
   call<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>
 }
 
@@ -85,6 +87,7 @@ export function forkPeer(script: string, args: string[]): Promise<Peer> {
   })
   const peer: Peer = {
     proc,
+    ready: null,
     call<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
       const id = next++
       return new Promise<T>((resolve, reject) => {
@@ -94,7 +97,10 @@ export function forkPeer(script: string, args: string[]): Promise<Peer> {
     }
   }
   return new Promise((resolve, reject) => {
-    proc.once('message', () => resolve(peer))
+    proc.once('message', (m) => {
+      peer.ready = m
+      resolve(peer)
+    })
     proc.once('exit', (code) => reject(new Error(`peer exited ${code}`)))
   })
 }

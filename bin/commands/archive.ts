@@ -48,7 +48,7 @@ layer, which it does only for a current device of the account.
       if (positionals.length !== 1 || !/^[0-9a-f]{64}$/.test(positionals[0]!)) {
         throw KernelErrors.CLI_USAGE('archive open takes one archive id (64 hex digits, from "archive list")')
       }
-      const body: { waitMs?: number } = {}
+      const body: { waitMs?: number; all: true } = { all: true }
       if (values.wait !== undefined) {
         const s = Number(values.wait)
         if (!Number.isFinite(s) || s < 0 || s > 120) throw KernelErrors.CLI_USAGE('--wait is 0..120 seconds')

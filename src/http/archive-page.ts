@@ -27,10 +27,11 @@ const SCRIPT = `
   const button = $('open')
   const state = $('state')
   const errorBox = $('error')
-  let messages = []
-  let shown = []
+  let total = 0
   let offset = 0
   let running = false
+  let query = ''
+  let asked = 0
 
   const pct = (d, t) => (t > 0 ? Math.round((100 * d) / t) : 0)
   function progressText(p) {
@@ -59,30 +60,45 @@ const SCRIPT = `
   function line(m) {
     return m.kind + ' by ' + ((m.author && m.author.deviceId) || '?') + (m.late ? ' (late)' : '') + ': ' + bodyText(m.body)
   }
-  function showPage() {
+  // Asks the node for one page (of the matches of the search, if any); only the newest answer is shown.
+  async function showPage() {
+    const n = ++asked
+    const params = new URLSearchParams({ offset: String(offset), limit: String(PAGE) })
+    if (query) params.set('q', query)
+    const res = await fetch('/api/archives/' + id + '/messages?' + params, { credentials: 'same-origin' })
+    const json = await res.json()
+    if (n !== asked) return
+    if (!res.ok) {
+      showError(json)
+      return
+    }
+    total = json.total
     const list = $('messages')
     list.replaceChildren()
-    for (const m of shown.slice(offset, offset + PAGE)) {
+    for (const m of json.messages) {
       const li = document.createElement('li')
+      li.value = m.index + 1
       li.textContent = line(m)
       list.append(li)
     }
-    const last = Math.min(shown.length, offset + PAGE)
-    $('page').textContent = shown.length === 0 ? 'No message matches.' : (offset + 1) + '–' + last + ' of ' + shown.length
-    list.start = offset + 1
+    const last = Math.min(total, offset + PAGE)
+    $('page').textContent = total === 0 ? 'No message matches.' : (offset + 1) + '–' + last + ' of ' + total + (query ? ' matching (' + json.count + ' in all)' : '')
+    $('checked').textContent = json.verified.done + ' of ' + json.verified.total
     $('prev').disabled = offset === 0
-    $('next').disabled = last >= shown.length
+    $('next').disabled = last >= total
   }
+  let typing = null
   function filter() {
-    const q = $('q').value.trim().toLowerCase()
-    shown = q ? messages.filter((m) => line(m).toLowerCase().includes(q)) : messages
-    offset = 0
-    showPage()
+    clearTimeout(typing)
+    typing = setTimeout(() => {
+      query = $('q').value.trim()
+      offset = 0
+      showPage()
+    }, 250)
   }
   function render(r) {
     const t = r.transcript || {}
     const c = t.conversation || {}
-    messages = Array.isArray(t.messages) ? t.messages : []
     $('t-title').textContent = r.title
     $('t-topic').textContent = c.topic || ''
     $('t-pattern').textContent = (c.pattern || '') + (c.consensus && c.consensus.method ? ', ' + c.consensus.method : '')
@@ -90,8 +106,11 @@ const SCRIPT = `
       ? (t.outcome.winners.length ? t.outcome.winners.join(', ') : 'no winner') + ' (final, reached ' + new Date(t.outcome.reachedAt).toISOString() + ')'
       : 'not reached when archived'
     $('t-archived').textContent = t.archivedAt ? new Date(t.archivedAt).toISOString() : ''
+    $('t-count').textContent = String(r.count)
     $('transcript').hidden = false
-    filter()
+    offset = 0
+    query = $('q').value.trim()
+    showPage()
     $('t-title').focus()
   }
   function showError(e) {
@@ -119,7 +138,7 @@ const SCRIPT = `
       const json = await res.json()
       running = false
       if (res.ok) {
-        state.textContent = 'Opened and verified.'
+        state.textContent = 'Opened: the transcript is signed by a device of this account; each message shown has its signature checked.'
         render(json)
       } else {
         state.textContent = 'Not opened.'
@@ -136,7 +155,7 @@ const SCRIPT = `
   })
   $('q').addEventListener('input', filter)
   $('prev').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); showPage() })
-  $('next').addEventListener('click', () => { offset += PAGE; showPage() })
+  $('next').addEventListener('click', () => { if (offset + PAGE < total) { offset += PAGE; showPage() } })
 })()
 `
 
@@ -169,6 +188,8 @@ export function archivePage(a: ArchiveSummary, csrf: string, nonce: string): str
 <dt>pattern</dt><dd id="t-pattern"></dd>
 <dt>outcome</dt><dd id="t-outcome"></dd>
 <dt>archived</dt><dd id="t-archived"></dd>
+<dt>messages</dt><dd id="t-count"></dd>
+<dt>signatures checked</dt><dd id="checked"></dd>
 </dl>
 <h3>Messages</h3>
 <p><label for="q">Search the messages</label><br><input id="q" type="search" autocomplete="off"></p>

@@ -252,7 +252,16 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   app.get('/api/archives', async () => ({ archives: await opts.api.listArchives() }))
   const ArchiveParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
-  const OpenBody = z.object({ waitMs: z.number().int().min(0).max(120_000).optional() }).strict()
+  const OpenBody = z
+    .object({ waitMs: z.number().int().min(0).max(120_000).optional(), all: z.boolean().optional() })
+    .strict()
+  const MessagesQuery = z
+    .object({
+      offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+      limit: z.coerce.number().int().min(0).max(500).optional(),
+      q: z.string().max(200).optional()
+    })
+    .strict()
   app.get('/api/archives/:id/progress', async (req) => {
     const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
     return { progress: await opts.api.archiveOpenProgress(id) }
@@ -260,7 +269,23 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.post('/api/archives/:id/open', async (req) => {
     const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
     const b = parseOr400(OpenBody, req.body ?? {}, 'body')
-    return opts.api.openArchive(id, b.waitMs !== undefined ? { waitMs: b.waitMs } : {})
+    return opts.api.openArchive(id, {
+      ...(b.waitMs !== undefined ? { waitMs: b.waitMs } : {}),
+      ...(b.all !== undefined ? { all: b.all } : {})
+    })
+  })
+  app.get('/api/archives/:id/messages', async (req) => {
+    const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
+    const q = parseOr400(MessagesQuery, req.query ?? {}, 'query')
+    return opts.api.archiveMessages(id, {
+      ...(q.offset !== undefined ? { offset: q.offset } : {}),
+      ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      ...(q.q !== undefined ? { q: q.q } : {})
+    })
+  })
+  app.post('/api/archives/:id/close', async (req) => {
+    const { id } = parseOr400(ArchiveParams, req.params, 'parameters')
+    return { closed: await opts.api.closeArchive(id) }
   })
 
   app.post('/api/devices/:device/revoke', async (req) => {

@@ -18,7 +18,9 @@ import { type Envelope, envelopeFor, type LayerContext, peelInner, peelOuter } f
 import {
   decodeTranscript,
   encodeTranscript,
-  type Transcript,
+  type OpenTranscript,
+  type TranscriptMessage,
+  TRANSCRIPT_VERSION,
   type UnsignedTranscript
 } from '../../archive/transcript.js'
 import { verifyMessageRecord, type Conversation, type MessageRecord } from '../../conversations/index.js'
@@ -31,7 +33,12 @@ import type { Logger } from '../kernel/log.js'
 import type { LoadedIdentity } from '../kernel/identity/home-store.js'
 import type { Ack, AckOptions } from './durability.js'
 import { NodeErrors } from './errors.js'
-import type { ArchiveOpenProgress, ArchiveSummary } from './node-api.js'
+import type {
+  ArchiveMessagesPage,
+  ArchiveOpenProgress,
+  ArchiveSummary,
+  OpenedArchiveSummary
+} from './node-api.js'
 
 /**
  * The node's side of archives (docs/archive.md): seals a closed conversation
@@ -91,6 +98,15 @@ export interface ArchiveManagerComponents {
   /** The conversations open on this device, with their ids. */
   conversations: () => Array<{ id: string; conv: Conversation }>
   acknowledge: (core: Hypercore<unknown>, length: number, opts: AckOptions) => Promise<Ack>
+  /** How long an opened archive is kept readable after its last use (default 15 min). */
+  openTtlMs?: number
+}
+
+export interface OpenEntry {
+  opened: OpenedArchive
+  lastUsed: number
+  /** The last search and its matching message indexes. */
+  search: { q: string; matches: number[] } | null
 }
 
 /** One recorded archive as `archive list` shows it. */
@@ -99,8 +115,13 @@ export type ArchiveListing = ArchiveSummary
 export interface OpenedArchive {
   id: string
   title: string
-  transcript: Transcript
+  transcript: OpenTranscript
 }
+
+/** How long an opened archive stays readable in memory after its last use. */
+export const DEFAULT_OPEN_TTL_MS = 15 * 60_000
+/** At most this many messages in one page. */
+export const MAX_PAGE = 500
 
 /** A holder: an own device, or a friend's (then `accountId` is the friend's). */
 export interface Holder {
@@ -124,6 +145,20 @@ interface PeerChannel {
 }
 
 /** The title an archive of a conversation gets: what its id is the keyed hash of. */
+/** What a search looks in: the kind, the author's device and the body's text. */
+function searchText(m: TranscriptMessage): string {
+  const b = m.body
+  const text =
+    typeof b.text === 'string'
+      ? b.text
+      : typeof b.choice === 'string'
+        ? b.choice
+        : Array.isArray(b.choices)
+          ? b.choices.join(', ')
+          : JSON.stringify(b)
+  return `${m.kind} ${m.author.deviceId} ${text}`.toLowerCase()
+}
+
 export function archiveTitle(conversationId: string, topic: string): string {
   let t = topic.normalize('NFC')
   while (Buffer.byteLength(t, 'utf8') > TITLE_TOPIC_BYTES) t = t.slice(0, -1)
@@ -140,6 +175,8 @@ export class ArchiveManager extends Resource {
   readonly #done = new Set<string>()
   /** Opens in progress, by archive id: what `archive open` shows while it waits. */
   readonly #opening = new Map<string, OpenProgress>()
+  /** Opened archives, readable page by page until unused for `openTtlMs` (docs/archive.md §11). */
+  readonly #opened = new Map<string, OpenEntry>()
   /**
    * Per open conversation not ready to archive: its view's `signedLength/length` and its last
    * message time when last looked at; an unchanged view is not read again until the idle age.
@@ -167,12 +204,23 @@ export class ArchiveManager extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    this.#timer = setInterval(() => this.check(), CHECK_MS)
+    this.#timer = setInterval(() => {
+      this.#expire()
+      void this.check()
+    }, CHECK_MS)
     this.#timer.unref()
+  }
+
+  /** Forgets opened archives unused for longer than `openTtlMs`. */
+  #expire(): void {
+    const ttl = this.#c.openTtlMs ?? DEFAULT_OPEN_TTL_MS
+    const now = Date.now()
+    for (const [id, e] of this.#opened) if (now - e.lastUsed > ttl) this.#opened.delete(id)
   }
 
   protected override async _close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
+    this.#opened.clear()
     await this.#checks.idle.catch(() => {})
     for (const resolve of this.#pending.values()) resolve(null)
     this.#pending.clear()
@@ -359,7 +407,7 @@ export class ArchiveManager extends Resource {
     }
     const signingSecret = unhex(secrets.device.signingSecretKey)
     return {
-      v: 1,
+      v: TRANSCRIPT_VERSION,
       conversation: {
         id: head.id,
         topic: head.topic,
@@ -412,7 +460,7 @@ export class ArchiveManager extends Resource {
    * inner layer is this device's, peels the inner one, decrypts and checks
    * the transcript; the title comes the same way from the index entry.
    */
-  async open(id: string, opts: { waitMs?: number } = {}): Promise<OpenedArchive> {
+  async #openFresh(id: string, opts: { waitMs?: number }): Promise<OpenedArchive> {
     const waitMs = opts.waitMs ?? DEFAULT_PEEL_WAIT_MS
     const r = await this.#c.cluster.getArchive(id)
     if (!r) throw NodeErrors.NODE_ARCHIVE_UNKNOWN(`no archive ${id}`)
@@ -490,6 +538,93 @@ export class ArchiveManager extends Resource {
     } finally {
       this.#opening.delete(r.id)
     }
+  }
+
+  /**
+   * Opens an archive with the other holder (every time: an open never comes
+   * from memory) and keeps it readable page by page until unused for
+   * `openTtlMs` (`messages`); every message is checked in the background. With `all`, waits until every message is
+   * checked and returns them all (`archive open` on the command line).
+   */
+  async open(id: string, opts: { waitMs?: number; all?: boolean } = {}): Promise<OpenedArchiveSummary> {
+    const entry = this.keepOpen(await this.#openFresh(id, opts))
+    const { transcript, title } = entry.opened
+    if (opts.all) {
+      const full = transcript.full()
+      return { id, title, count: transcript.count, verified: transcript.verified, transcript: full }
+    }
+    return {
+      id,
+      title,
+      count: transcript.count,
+      verified: transcript.verified,
+      transcript: transcript.header
+    }
+  }
+
+  /**
+   * Keeps an opened archive readable page by page until unused for
+   * `openTtlMs`, and checks every message's signature in the background
+   * (`verify: false` leaves each to be checked when read); one whose check
+   * fails is forgotten.
+   */
+  keepOpen(opened: OpenedArchive, opts: { verify?: boolean } = {}): OpenEntry {
+    const id = opened.id
+    const entry: OpenEntry = { opened, lastUsed: Date.now(), search: null }
+    this.#opened.set(id, entry)
+    if (opts.verify === false) return entry
+    const t = opened.transcript
+    const started = Date.now()
+    t.verifyAll({ stop: () => this.closing !== null || this.#opened.get(id) !== entry }).then(
+      () =>
+        this.#c.log.info('archive messages checked', {
+          archive: id,
+          count: t.count,
+          ms: Date.now() - started
+        }),
+      (err: unknown) => {
+        if (this.#opened.get(id) === entry) this.#opened.delete(id)
+        this.#c.log.warn('archive message check failed', { archive: id, error: String(err) })
+      }
+    )
+    return entry
+  }
+
+  /** Forgets an opened archive's plaintext now (`POST /api/archives/:id/close`); whether it was open. */
+  forget(id: string): boolean {
+    return this.#opened.delete(id)
+  }
+
+  /**
+   * A page of an open archive's messages, each checked before it is
+   * returned; with `q`, of the messages whose kind, author or text holds it
+   * (case-insensitive).
+   */
+  messages(id: string, opts: { offset?: number; limit?: number; q?: string } = {}): ArchiveMessagesPage {
+    const entry = this.#opened.get(id)
+    if (!entry)
+      throw NodeErrors.NODE_ARCHIVE_NOT_OPEN(`archive ${id} is not open on this device: open it first`)
+    entry.lastUsed = Date.now()
+    const t = entry.opened.transcript
+    const offset = Math.max(0, opts.offset ?? 0)
+    const limit = Math.min(MAX_PAGE, Math.max(0, opts.limit ?? 50))
+    const q = (opts.q ?? '').trim().toLowerCase()
+    let indexes: ArrayLike<number> | null = null
+    if (q) {
+      if (entry.search?.q !== q) {
+        const matches: number[] = []
+        for (let i = 0; i < t.count; i++) if (searchText(t.parse(i)).includes(q)) matches.push(i)
+        entry.search = { q, matches }
+      }
+      indexes = entry.search.matches
+    }
+    const total = indexes ? indexes.length : t.count
+    const messages: ArchiveMessagesPage['messages'] = []
+    for (let k = offset; k < Math.min(total, offset + limit); k++) {
+      const index = indexes ? indexes[k]! : k
+      messages.push({ ...t.message(index), index })
+    }
+    return { id, offset, total, count: t.count, verified: t.verified, messages }
   }
 
   /** Where an open of `id` stands, or null when none runs. */

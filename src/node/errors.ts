@@ -88,5 +88,9 @@ export const NodeErrors = defineCodes({
   NODE_ARCHIVE_INCOMPLETE: {
     status: 503,
     doc: 'Thrown when blocks of an archive core are neither here nor sent by a peer in time.'
+  },
+  NODE_ARCHIVE_NOT_OPEN: {
+    status: 409,
+    doc: "Thrown when an archive's messages are asked for while it is not open on this device (never opened, or closed after its idle time): open it again, with the other holder."
   }
 })

@@ -4,6 +4,8 @@
  * `app.inject()` against a real node.
  */
 
+import type { Transcript, TranscriptMessage, VerifyProgress } from '../../archive/transcript.js'
+
 /** Where a device's last address came from: the cluster view, the device's own announcement over heartbeats, a friend's card. */
 export type AddressSource = 'view' | 'peer' | 'card'
 
@@ -167,10 +169,15 @@ export interface NodeApi {
   createInvite(opts: InviteOptions): Promise<InviteResult>
   revoke(device: string): Promise<{ deviceId: string }>
   listArchives(): Promise<ArchiveSummary[]>
-  openArchive(
+  /** Opens an archive with the other holder (or finds it open); `all` returns every message, checked. */
+  openArchive(id: string, opts?: { waitMs?: number; all?: boolean }): Promise<OpenedArchiveSummary>
+  /** A page of an open archive's messages, each checked; `q` searches them. */
+  archiveMessages(
     id: string,
-    opts?: { waitMs?: number }
-  ): Promise<{ id: string; title: string; transcript: unknown }>
+    opts?: { offset?: number; limit?: number; q?: string }
+  ): Promise<ArchiveMessagesPage>
+  /** Forgets an open archive's plaintext now; whether it was open. */
+  closeArchive(id: string): Promise<boolean>
   /** Where a running open of the archive stands, or null (docs/archive.md §11). */
   archiveOpenProgress(id: string): Promise<ArchiveOpenProgress | null>
 }
@@ -192,4 +199,24 @@ export interface ArchiveOpenProgress {
   waitingFor: string | null
   bytes: { done: number; total: number }
   blocks: { done: number; total: number }
+}
+
+/** What an open answers: the header, the count, how many messages are checked, all messages if asked. */
+export interface OpenedArchiveSummary {
+  id: string
+  title: string
+  count: number
+  verified: VerifyProgress
+  transcript: Omit<Transcript, 'messages'> & { messages?: TranscriptMessage[] }
+}
+
+/** A page of an open archive's messages (`GET /api/archives/:id/messages`). */
+export interface ArchiveMessagesPage {
+  id: string
+  offset: number
+  /** Messages that match `q` (all of them without one). */
+  total: number
+  count: number
+  verified: VerifyProgress
+  messages: Array<TranscriptMessage & { index: number }>
 }

@@ -73,6 +73,9 @@ interface KnownAddress {
   source: AddressSource
 }
 
+/** How long one status report answers `status` (the API's GET /api/status) before it is made anew. */
+export const STATUS_MAX_AGE_MS = 250
+
 /**
  * The one place that owns the corestore and wires the domains together
  * (DESIGN §2). Opening order: lock → identity → store → cluster → swarm
@@ -99,6 +102,8 @@ export class ConclaveNode extends Resource implements NodeApi {
   #trusted = new Set<string>()
   #invites = new Set<PairingServer>()
   #seen = new Map<string, PeerSeen>()
+  /** The last status report and when it was asked for (`status`: at most STATUS_MAX_AGE_MS old). */
+  #statusCache: { at: number; report: Promise<StatusReport> } | null = null
   #topic: Buffer = Buffer.alloc(0)
   #swarmFlushed = false
   #friendTopics = new Set<string>()
@@ -182,6 +187,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.cluster.ready()
     this.cluster.on('members', () => this.#onMembersChanged())
     this.cluster.on('update', () => this.#refreshAddresses())
+    this.cluster.on('update', () => (this.#statusCache = null))
 
     await this.#certifySelfIfNeeded()
 
@@ -541,7 +547,9 @@ export class ConclaveNode extends Resource implements NodeApi {
     seen.lastSeen = this.now()
     seen.connections++
     this.#seen.set(key, seen)
+    this.#statusCache = null
     conn.on('close', () => {
+      this.#statusCache = null
       seen.connections--
       seen.lastSeen = this.now()
     })
@@ -573,7 +581,25 @@ export class ConclaveNode extends Resource implements NodeApi {
 
   // --- NodeApi ---
 
-  async status(): Promise<StatusReport> {
+  /**
+   * What `status` shows. A report is shared by the requests of the next
+   * STATUS_MAX_AGE_MS (one in flight included), and made anew at once after
+   * a cluster view update or a connection change (docs/http.md).
+   */
+  status(): Promise<StatusReport> {
+    const now = performance.now()
+    const c = this.#statusCache
+    if (c && now - c.at < STATUS_MAX_AGE_MS) return c.report
+    const report = this.#computeStatus()
+    const entry = { at: now, report }
+    this.#statusCache = entry
+    report.catch(() => {
+      if (this.#statusCache === entry) this.#statusCache = null
+    })
+    return report
+  }
+
+  async #computeStatus(): Promise<StatusReport> {
     const { identity } = this.identity
     const devices = await this.cluster.devices()
     const bySigning = new Map(devices.map((d) => [d.signingKey, d]))
@@ -838,8 +864,16 @@ export class ConclaveNode extends Resource implements NodeApi {
     return this.archives.list()
   }
 
-  openArchive(id: string, opts: { waitMs?: number } = {}) {
+  openArchive(id: string, opts: { waitMs?: number; all?: boolean } = {}) {
     return this.archives.open(id, opts)
+  }
+
+  async closeArchive(id: string) {
+    return this.archives.forget(id)
+  }
+
+  async archiveMessages(id: string, opts: { offset?: number; limit?: number; q?: string } = {}) {
+    return this.archives.messages(id, opts)
   }
 
   async archiveOpenProgress(id: string) {

@@ -75,16 +75,25 @@ test(
     t.ok((await page.locator('#t-title').innerText()).startsWith(TOPIC), 'the transcript: its title')
     t.is(await page.locator('#t-topic').innerText(), TOPIC, 'its topic')
     t.ok((await page.locator('#t-outcome').innerText()).startsWith(CHOICE), 'its outcome')
+    // the messages come a page at a time from the node, which checks their signatures as it serves them
+    await page.locator('#page', { hasText: /^1–\d+ of \d+$/ }).waitFor({ timeout: 10_000 })
     const ballot = (await page.locator('#messages li').allInnerTexts()).find((x) => x.startsWith('ballot'))
     t.is(
       ballot,
       `ballot by ${(await statusOf(a)).deviceId}: ${CHOICE}`,
       "A's ballot, read from the transcript"
     )
+    const shown = Number(/of (\d+)$/.exec(await page.locator('#page').innerText())![1])
+    t.is(
+      await page.locator('#checked').innerText(),
+      `${shown} of ${shown}`,
+      'every message shown has had its signature checked'
+    )
     await page.getByLabel('Search the messages').fill('no-such-words')
+    await page.locator('#page', { hasText: 'No message matches.' }).waitFor({ timeout: 10_000 })
     t.is(await page.locator('#messages li').count(), 0, 'search: nothing matches')
-    t.is(await page.locator('#page').innerText(), 'No message matches.')
     await page.getByLabel('Search the messages').fill(CHOICE.toUpperCase())
+    await page.locator('#page', { hasText: /matching/ }).waitFor({ timeout: 10_000 })
     t.is(await page.locator('#messages li').count(), 1, 'search: the ballot matches')
 
     // with B gone the page waits for it, then says so in words
