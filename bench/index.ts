@@ -3,6 +3,7 @@ import { run as archive } from './archive.js'
 import { run as archiveOpen } from './archive-open.js'
 import { run as consensus } from './consensus.js'
 import { run as conversation } from './conversation.js'
+import { run as http } from './http.js'
 import { run as node } from './node.js'
 import { run as recovery } from './recovery.js'
 
@@ -13,6 +14,7 @@ for (const [name, fn] of [
   ['archive', archive],
   ['archive-open', archiveOpen],
   ['node', node],
+  ['http', http],
   ['conversation', conversation],
   ['recovery', recovery]
 ] as const) {

@@ -16,6 +16,26 @@ export interface PageRoutesOptions {
 
 const PAGE_LIMIT = 50
 
+/** A coded error as an HTML page (with its CSP): what a page shows instead of its content. */
+export function sendErrorPage(reply: FastifyReply, err: ConclaveError, hint = ''): FastifyReply {
+  const nonce = newNonce()
+  const html = layout(
+    err.code,
+    `<h1>${escapeHtml(err.code)}</h1><p class="error">${escapeHtml(err.message)}</p>${hint}`,
+    { nonce, current: '' }
+  )
+  return reply
+    .status(err.status)
+    .header('content-security-policy', pageCsp(nonce))
+    .type('text/html; charset=utf-8')
+    .send(html)
+}
+
+/** Whether a request is a browser's GET of a page (not of the JSON API). */
+export function isPageRequest(method: string, url: string): boolean {
+  return method === 'GET' && !url.startsWith('/api/') && !url.startsWith('/login')
+}
+
 /**
  * The browsing pages: server-rendered HTML, each with its own CSP nonce for
  * its style and script. A coded error becomes an HTML page with its status.
@@ -32,12 +52,7 @@ export function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions): void 
       html = await render(nonce)
     } catch (err) {
       if (!(err instanceof ConclaveError)) throw err
-      reply.status(err.status)
-      html = layout(
-        err.code,
-        `<h1>${escapeHtml(err.code)}</h1><p class="error">${escapeHtml(err.message)}</p>`,
-        { nonce, current: '' }
-      )
+      return sendErrorPage(reply, err)
     }
     return reply.header('content-security-policy', pageCsp(nonce)).type('text/html; charset=utf-8').send(html)
   }

@@ -118,6 +118,37 @@ export function bodyText(body: Record<string, unknown>): string {
   return json === '{}' ? '' : json
 }
 
+/**
+ * Keeps a conversation page live: every 3 s while the tab is visible it
+ * fetches the page again and swaps in its tally, outcome and messages
+ * (`#live`) when they changed; it stops once the outcome is final. The
+ * fetched page is parsed inert (DOMParser runs no script).
+ */
+const LIVE_SCRIPT = `
+(() => {
+  const live = document.getElementById('live')
+  if (!live || live.dataset.final === 'true') return
+  let busy = false
+  const timer = setInterval(async () => {
+    if (busy || document.visibilityState !== 'visible') return
+    busy = true
+    try {
+      const res = await fetch(location.href, { credentials: 'same-origin' })
+      if (!res.ok) return
+      const next = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('live')
+      if (!next) return
+      if (next.innerHTML !== live.innerHTML) live.replaceChildren(...Array.from(next.childNodes, (n) => document.importNode(n, true)))
+      live.dataset.final = next.dataset.final
+      if (next.dataset.final === 'true') clearInterval(timer)
+    } catch {
+      // the next tick tries again
+    } finally {
+      busy = false
+    }
+  }, 3000)
+})()
+`
+
 export function conversationPage(
   raw: unknown,
   page: { offset: number; limit: number },
@@ -155,14 +186,16 @@ export function conversationPage(
 </dl>
 <h2>Members</h2>
 <ul>${members}</ul>
+<div id="live" data-final="${c.outcome?.state === 'final'}">
 <h2>Tally</h2>
 ${tallyChart(c.tally, c.outcome?.winners ?? [])}
 <h2>Outcome</h2>
-${outcome}
+<div role="status">${outcome}</div>
 <h2 id="messages">Messages (${c.total}${c.late ? `, ${c.late} late` : ''})</h2>
 ${c.messages.length ? `<ol class="messages">${messages}</ol>` : '<p>None on this page.</p>'}
-${pager(base, page.offset, page.limit, c.total)}`,
-    { nonce, current: '/conversations' }
+${pager(base, page.offset, page.limit, c.total)}
+</div>`,
+    { nonce, current: '/conversations', script: LIVE_SCRIPT }
   )
 }
 

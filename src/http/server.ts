@@ -5,7 +5,7 @@ import { MAX_COPIES_TIMEOUT_MS } from '../kernel/config.js'
 import { ConclaveError } from '../kernel/errors.js'
 import type { NodeApi } from '../node/node-api.js'
 import { HttpErrors } from './errors.js'
-import { pageRoutes } from './page-routes.js'
+import { isPageRequest, pageRoutes, sendErrorPage } from './page-routes.js'
 
 export interface ServerOptions {
   api: NodeApi
@@ -17,6 +17,10 @@ export interface ServerOptions {
 }
 
 export const SESSION_COOKIE = 'conclave_session'
+/** What a page asked for without a session says: where the login link comes from. */
+const LOGIN_HINT =
+  '<p>This page needs a session: open the login link that <code>conclave run</code> printed when this node started (<code>open http://127.0.0.1:PORT/login?token=…</code>). The link stays valid across restarts.</p>'
+
 export const TOKEN_HEADER = 'x-conclave-token'
 /** Sent by the pages' own scripts with the session cookie to make a write (`csrfToken`). */
 export const CSRF_HEADER = 'x-conclave-csrf'
@@ -131,7 +135,14 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return payload
   })
 
-  app.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    if (
+      err instanceof ConclaveError &&
+      err.code === 'HTTP_UNAUTHORIZED' &&
+      isPageRequest(req.method, req.url)
+    ) {
+      return sendErrorPage(reply, err, LOGIN_HINT)
+    }
     if (err instanceof ConclaveError) {
       return reply.status(err.status).send(err.toJSON())
     }
@@ -164,7 +175,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   pageRoutes(app, { api: opts.api, csrf, parse: parseOr400 })
 
-  app.get('/api/status', async () => opts.api.status())
+  // A status report is shared for a moment (NodeApi.status); so is its JSON text.
+  let lastStatus: { report: unknown; json: string } | null = null
+  app.get('/api/status', async (_req, reply) => {
+    const report = await opts.api.status()
+    if (lastStatus?.report !== report) lastStatus = { report, json: JSON.stringify(report) }
+    return reply.type('application/json; charset=utf-8').send(lastStatus.json)
+  })
 
   const InviteBody = z
     .object({

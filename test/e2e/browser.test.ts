@@ -3,7 +3,7 @@ import test from 'brittle'
 import { chromium } from 'playwright-core'
 import type { ArchiveSummary } from '../../src/node/node-api.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
-import { closedVote } from '../helpers/convo.js'
+import { closedVote, show } from '../helpers/convo.js'
 import { eventually, startNode, statusOf } from '../helpers/node-process.js'
 import { inviteAndJoin } from '../helpers/pairing.js'
 import { createTestnet } from '../helpers/testnet.js'
@@ -66,6 +66,31 @@ test(
       await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'),
       'nothing overflows a 400 px wide window'
     )
+
+    // an open conversation's page keeps itself up to date: B's post shows up without a reload
+    const live = await a.cli([
+      'convo',
+      'start',
+      '--pattern',
+      'discussion',
+      '--topic',
+      'live page',
+      '--method',
+      'lazy-consensus',
+      '--deadline',
+      '1h',
+      '--json'
+    ])
+    t.is(live.code, 0, live.stderr)
+    const liveId = JSON.parse(live.stdout).id as string
+    await eventually('B opens the discussion', async () => (await show(b, liveId)) !== null, 60_000)
+    await page.getByRole('link', { name: 'Conversations' }).click()
+    await page.getByRole('link', { name: 'live page' }).click()
+    t.is(await page.locator('#live li').count(), 0, 'no message yet')
+    const posted = await b.cli(['convo', 'post', liveId, 'a word from B, seen live'])
+    t.is(posted.code, 0, posted.stderr)
+    await page.locator('#live li', { hasText: 'a word from B, seen live' }).waitFor({ timeout: 20_000 })
+    t.pass("B's message appeared on the open page by itself")
 
     await page.getByRole('link', { name: 'Archives' }).click()
     await page.locator(`a[href="/archives/${archive.id}"]`).click()

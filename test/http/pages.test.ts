@@ -86,7 +86,14 @@ test('every page renders for the session with a nonce CSP, needs the token, and 
     nonces.add(checkNonce(t, url, String(res.headers['content-security-policy']), res.body))
     const anon = await app.inject({ method: 'GET', url, headers: { host: HOST } })
     t.is(anon.statusCode, 401, `${url} needs the token`)
-    t.is(JSON.parse(anon.body).code, 'HTTP_UNAUTHORIZED')
+    t.ok(String(anon.headers['content-type']).startsWith('text/html'), `${url} without a session: an HTML page`)
+    t.ok(
+      anon.body.includes('<h1>HTTP_UNAUTHORIZED</h1>') && anon.body.includes('login link'),
+      'that names the code and says where the login link comes from'
+    )
+    checkNonce(t, `${url} (401)`, String(anon.headers['content-security-policy']), anon.body)
+    const api = await app.inject({ method: 'GET', url: '/api/status', headers: { host: HOST } })
+    t.is(JSON.parse(api.body).code, 'HTTP_UNAUTHORIZED', 'the API answers the same in JSON')
   }
   t.is(nonces.size, pages.length, 'a fresh nonce per response')
 
