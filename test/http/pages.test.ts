@@ -86,7 +86,10 @@ test('every page renders for the session with a nonce CSP, needs the token, and 
     nonces.add(checkNonce(t, url, String(res.headers['content-security-policy']), res.body))
     const anon = await app.inject({ method: 'GET', url, headers: { host: HOST } })
     t.is(anon.statusCode, 401, `${url} needs the token`)
-    t.ok(String(anon.headers['content-type']).startsWith('text/html'), `${url} without a session: an HTML page`)
+    t.ok(
+      String(anon.headers['content-type']).startsWith('text/html'),
+      `${url} without a session: an HTML page`
+    )
     t.ok(
       anon.body.includes('<h1>HTTP_UNAUTHORIZED</h1>') && anon.body.includes('login link'),
       'that names the code and says where the login link comes from'
