@@ -36,7 +36,9 @@ export const status: Command = {
         ctx,
         `windows ${w.windowSeconds} s in every ${w.slotSeconds} s (${w.protocol}); ` +
           `${w.open ? 'open now' : 'next'} ${at(w.next.start)}–${at(w.next.end)} UTC` +
-          (w.mapping ? `, mapped ${w.mapping.external ?? `port ${w.mapping.externalPort}`} at ${w.mapping.gateway}` : '') +
+          (w.mapping
+            ? `, mapped ${w.mapping.external ?? `port ${w.mapping.externalPort}`} at ${w.mapping.gateway}`
+            : '') +
           (w.maxOffsetMs === null ? '' : `; worst clock offset ${Math.round(w.maxOffsetMs)} ms`)
       )
       if (w.offsetWarning) println(ctx, `! ${w.offsetWarning}`)

@@ -25,7 +25,9 @@ After restarting Tor, HiddenServiceDir/hostname holds the onion name; run the no
     })
     const port = config.directPort
     if (port === 0)
-      throw KernelErrors.CLI_USAGE('an onion service needs a fixed direct port: give --direct-port P (1-65535)')
+      throw KernelErrors.CLI_USAGE(
+        'an onion service needs a fixed direct port: give --direct-port P (1-65535)'
+      )
     const dir = values.dir ?? '/var/lib/tor/conclave/'
     if (/[\s#]/.test(dir)) throw KernelErrors.CLI_USAGE('--dir must not contain spaces or #')
     println(ctx, `HiddenServiceDir ${dir}`)

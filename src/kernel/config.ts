@@ -108,7 +108,8 @@ export const ConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (!c.onion) return
-    if (!c.socks5) ctx.addIssue({ code: 'custom', path: ['onion'], message: 'onion mode needs socks5 (Tor\'s SOCKS port)' })
+    if (!c.socks5)
+      ctx.addIssue({ code: 'custom', path: ['onion'], message: "onion mode needs socks5 (Tor's SOCKS port)" })
     if (!c.directAddress || !/\.onion:\d+$/i.test(c.directAddress))
       ctx.addIssue({
         code: 'custom',
@@ -116,7 +117,11 @@ export const ConfigSchema = z
         message: 'onion mode needs directAddress set to the onion service (xyz.onion:PORT)'
       })
     if (c.windows.enabled)
-      ctx.addIssue({ code: 'custom', path: ['onion'], message: 'onion mode and port windows exclude each other' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onion'],
+        message: 'onion mode and port windows exclude each other'
+      })
     if (c.socks5 && !/^(127\.\d+\.\d+\.\d+|::1)$/.test(c.socks5.host))
       ctx.addIssue({
         code: 'custom',
@@ -203,7 +208,8 @@ function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Reco
   if (s.portWindows !== undefined) windows.enabled = parseBool(s.portWindows, `${where} port windows`)
   if (s.windowSeconds !== undefined)
     windows.windowSeconds = parseIntStrict(s.windowSeconds, `${where} window seconds`)
-  if (s.slotSeconds !== undefined) windows.slotSeconds = parseIntStrict(s.slotSeconds, `${where} slot seconds`)
+  if (s.slotSeconds !== undefined)
+    windows.slotSeconds = parseIntStrict(s.slotSeconds, `${where} slot seconds`)
   if (s.gateway !== undefined) windows.gateway = s.gateway === '' ? null : s.gateway
   if (s.gatewayProtocol !== undefined) windows.protocol = s.gatewayProtocol
   if (Object.keys(windows).length > 0) out.windows = windows

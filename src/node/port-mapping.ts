@@ -68,7 +68,9 @@ export async function discoverGateway(opts: DiscoverOptions = {}): Promise<PortM
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const log = opts.log ?? silentLogger
   if (opts.gateway != null && !isIPv4(opts.gateway)) {
-    throw NodeErrors.NODE_GATEWAY_NOT_FOUND(`the gateway ${JSON.stringify(opts.gateway)} is not an IPv4 literal`)
+    throw NodeErrors.NODE_GATEWAY_NOT_FOUND(
+      `the gateway ${JSON.stringify(opts.gateway)} is not an IPv4 literal`
+    )
   }
   const errors: ConclaveError[] = []
   if (protocol === 'upnp' || protocol === 'auto') {
@@ -212,7 +214,10 @@ function httpRequest(
         port: url.port === '' ? 80 : Number(url.port),
         path: `${url.pathname}${url.search}`,
         method: init.method,
-        headers: { ...init.headers, ...(init.body === undefined ? {} : { 'content-length': Buffer.byteLength(init.body) }) },
+        headers: {
+          ...init.headers,
+          ...(init.body === undefined ? {} : { 'content-length': Buffer.byteLength(init.body) })
+        },
         agent: false
       },
       (res) => {
@@ -221,7 +226,11 @@ function httpRequest(
         res.on('data', (c: Buffer) => {
           size += c.length
           if (size > MAX_BODY_BYTES) {
-            req.destroy(NodeErrors.NODE_GATEWAY_INVALID(`the gateway at ${where} sent more than ${MAX_BODY_BYTES} bytes`))
+            req.destroy(
+              NodeErrors.NODE_GATEWAY_INVALID(
+                `the gateway at ${where} sent more than ${MAX_BODY_BYTES} bytes`
+              )
+            )
             return
           }
           chunks.push(c)
@@ -243,7 +252,12 @@ function httpRequest(
       clearTimeout(timer)
       if ((err as ConclaveError).code?.startsWith?.('NODE_GATEWAY_')) return reject(err)
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+      if (
+        code === 'ECONNREFUSED' ||
+        code === 'ECONNRESET' ||
+        code === 'EHOSTUNREACH' ||
+        code === 'ENETUNREACH'
+      ) {
         return reject(
           NodeErrors.NODE_GATEWAY_REFUSED(`the gateway at ${where} refused the connection (${code})`, {
             cause: err,
@@ -316,9 +330,12 @@ async function discoverUpnp(gateway: string | null, timeoutMs: number): Promise<
   const { location } = await ssdpSearch(gateway, timeoutMs)
   const desc = await httpRequest(location, timeoutMs, { method: 'GET' })
   if (desc.status !== 200) {
-    throw NodeErrors.NODE_GATEWAY_INVALID(`the gateway's description ${location.href} answered HTTP ${desc.status}`, {
-      data: { gateway: location.host, status: desc.status }
-    })
+    throw NodeErrors.NODE_GATEWAY_INVALID(
+      `the gateway's description ${location.href} answered HTTP ${desc.status}`,
+      {
+        data: { gateway: location.host, status: desc.status }
+      }
+    )
   }
   const service = findWanService(desc.body, location)
   if (!service) {
@@ -365,7 +382,14 @@ class UpnpMapper implements PortMapper {
       const description = xmlText(res.body, 'errorDescription') ?? ''
       throw NodeErrors.NODE_GATEWAY_REFUSED(
         `the gateway at ${this.gateway} refused ${action}: UPnP error ${code}${description ? ` ${description.slice(0, 100)}` : ''}`,
-        { data: { gateway: this.gateway, action, upnpError: Number(code), description: description.slice(0, 100) } }
+        {
+          data: {
+            gateway: this.gateway,
+            action,
+            upnpError: Number(code),
+            description: description.slice(0, 100)
+          }
+        }
       )
     }
     throw NodeErrors.NODE_GATEWAY_INVALID(
@@ -385,7 +409,12 @@ class UpnpMapper implements PortMapper {
     return ip
   }
 
-  async map(internalPort: number, externalPort: number, lifetimeS: number, description: string): Promise<Mapping> {
+  async map(
+    internalPort: number,
+    externalPort: number,
+    lifetimeS: number,
+    description: string
+  ): Promise<Mapping> {
     // our LAN address as the gateway sees it: the local end of a connection to it
     const probe = await this.#localAddress()
     const args = (lease: number): Array<[string, string | number]> => [
@@ -484,9 +513,12 @@ class NatPmpMapper implements PortMapper {
         const timer = setTimeout(
           () =>
             done(
-              NodeErrors.NODE_GATEWAY_TIMEOUT(`the NAT-PMP gateway at ${this.gateway} did not answer in ${this.#timeoutMs} ms`, {
-                data: { gateway: this.gateway }
-              })
+              NodeErrors.NODE_GATEWAY_TIMEOUT(
+                `the NAT-PMP gateway at ${this.gateway} did not answer in ${this.#timeoutMs} ms`,
+                {
+                  data: { gateway: this.gateway }
+                }
+              )
             ),
           this.#timeoutMs
         )
@@ -502,9 +534,12 @@ class NatPmpMapper implements PortMapper {
           if (rinfo.address !== this.#host || rinfo.port !== NATPMP_PORT) return
           if (msg.length < 4 || msg[0] !== 0 || msg[1] !== expectOp) {
             return done(
-              NodeErrors.NODE_GATEWAY_INVALID(`the NAT-PMP gateway at ${this.gateway} sent a malformed reply`, {
-                data: { gateway: this.gateway, bytes: msg.length }
-              })
+              NodeErrors.NODE_GATEWAY_INVALID(
+                `the NAT-PMP gateway at ${this.gateway} sent a malformed reply`,
+                {
+                  data: { gateway: this.gateway, bytes: msg.length }
+                }
+              )
             )
           }
           const result = msg.readUInt16BE(2)
@@ -518,9 +553,12 @@ class NatPmpMapper implements PortMapper {
           }
           if (msg.length !== size) {
             return done(
-              NodeErrors.NODE_GATEWAY_INVALID(`the NAT-PMP gateway at ${this.gateway} sent ${msg.length} bytes, not ${size}`, {
-                data: { gateway: this.gateway, bytes: msg.length }
-              })
+              NodeErrors.NODE_GATEWAY_INVALID(
+                `the NAT-PMP gateway at ${this.gateway} sent ${msg.length} bytes, not ${size}`,
+                {
+                  data: { gateway: this.gateway, bytes: msg.length }
+                }
+              )
             )
           }
           done(null, { reply: msg, localAddress: socket.address().address })

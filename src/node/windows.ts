@@ -31,7 +31,9 @@ export function windowKey(clusterEncryptionKey: Uint8Array): Buffer {
 
 function assertShape(slotMs: number, windowMs: number): void {
   if (!Number.isSafeInteger(slotMs) || !Number.isSafeInteger(windowMs) || windowMs <= 0 || windowMs > slotMs)
-    throw new RangeError(`window ${windowMs} ms must be a positive whole number no longer than its slot ${slotMs} ms`)
+    throw new RangeError(
+      `window ${windowMs} ms must be a positive whole number no longer than its slot ${slotMs} ms`
+    )
 }
 
 /**

@@ -37,7 +37,8 @@ function must(args: string[]): string {
 export function netnsUnavailable(tools: string[] = []): string | null {
   if (process.getuid?.() !== 0) return 'not root: creating network namespaces needs CAP_NET_ADMIN'
   for (const tool of ['ip', ...tools]) {
-    if (!sh(['sh', '-c', `command -v ${tool}`]).ok) return `${tool} is not installed (scripts/system-deps.sh installs it)`
+    if (!sh(['sh', '-c', `command -v ${tool}`]).ok)
+      return `${tool} is not installed (scripts/system-deps.sh installs it)`
   }
   const probe = `cvprobe${randomBytes(3).toString('hex')}`
   const r = sh(['ip', 'netns', 'add', probe])
@@ -62,7 +63,21 @@ export function createGatewayNet(t: Test): GatewayNet {
     t.teardown(() => void sh(['ip', 'netns', 'delete', ns]), { order: Number.POSITIVE_INFINITY })
   }
   must(['ip', 'link', 'add', 'cl0', 'netns', net.lan, 'type', 'veth', 'peer', 'name', 'cg0', 'netns', net.gw])
-  must(['ip', 'link', 'add', 'cw0', 'netns', net.wan, 'type', 'veth', 'peer', 'name', 'wan0', 'netns', net.gw])
+  must([
+    'ip',
+    'link',
+    'add',
+    'cw0',
+    'netns',
+    net.wan,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'wan0',
+    'netns',
+    net.gw
+  ])
   const cmds: string[][] = [
     ['-n', net.lan, 'addr', 'add', `${net.lanIp}/24`, 'dev', 'cl0'],
     ['-n', net.gw, 'addr', 'add', `${net.gwLanIp}/24`, 'dev', 'cg0'],
@@ -83,8 +98,15 @@ export function createGatewayNet(t: Test): GatewayNet {
 }
 
 /** A child process in a namespace, killed (by its pid) when the test ends. */
-export function spawnIn(t: Test, net: GatewayNet, ns: string, argv: string[]): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(net.exec(ns)[0]!, [...net.exec(ns).slice(1), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+export function spawnIn(
+  t: Test,
+  net: GatewayNet,
+  ns: string,
+  argv: string[]
+): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(net.exec(ns)[0]!, [...net.exec(ns).slice(1), ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let out = ''
   proc.stdout!.on('data', (d) => (out += d))
   proc.stderr!.on('data', (d) => (out += d))
@@ -116,7 +138,11 @@ const NFT_TABLE = 'cvupnp'
  * It declares a public external address only as a label in its answers (it
  * refuses to map behind a private WAN address); nothing is sent to it.
  */
-export async function startMiniupnpd(t: Test, net: GatewayNet, dir: string): Promise<{ output: () => string }> {
+export async function startMiniupnpd(
+  t: Test,
+  net: GatewayNet,
+  dir: string
+): Promise<{ output: () => string }> {
   const nft = join(dir, 'init.nft')
   writeFileSync(
     nft,
@@ -168,7 +194,8 @@ export async function startMiniupnpd(t: Test, net: GatewayNet, dir: string): Pro
   const d = spawnIn(t, net, net.gw, ['miniupnpd', '-f', conf, '-d'])
   const deadline = Date.now() + 10_000
   while (!/Listening for NAT-PMP/.test(d.output())) {
-    if (d.proc.exitCode !== null || Date.now() > deadline) throw new Error(`miniupnpd did not start:\n${d.output()}`)
+    if (d.proc.exitCode !== null || Date.now() > deadline)
+      throw new Error(`miniupnpd did not start:\n${d.output()}`)
     await new Promise((r) => setTimeout(r, 50))
   }
   return { output: d.output }

@@ -92,7 +92,10 @@ export async function startNode(
     output: () => out,
     api,
     cli: (a, input) =>
-      conclave(['--home', home, ...a], { ...(input === undefined ? {} : { input }), ...(opts.wrap ? { wrap: opts.wrap } : {}) }),
+      conclave(['--home', home, ...a], {
+        ...(input === undefined ? {} : { input }),
+        ...(opts.wrap ? { wrap: opts.wrap } : {})
+      }),
     stop,
     exited
   }

@@ -34,4 +34,3 @@ try {
 process.stdout.write(`${JSON.stringify(out)}\n`)
 await client.close()
 await server.close()
-

@@ -50,7 +50,11 @@ test('every device of a cluster computes the same windows; another cluster gets 
   }
   t.is(inside, 200, 'each window is W long and lies inside its slot')
   t.ok(offsets.size >= 8, `offsets spread over the slot (${offsets.size} of 10 minutes used)`)
-  t.is(a[0]!.slot, Math.floor(now / SLOT) + (a[0]!.start > now || a[0]!.end > now ? 0 : 1), 'starts at the current slot')
+  t.is(
+    a[0]!.slot,
+    Math.floor(now / SLOT) + (a[0]!.start > now || a[0]!.end > now ? 0 : 1),
+    'starts at the current slot'
+  )
   for (let i = 1; i < a.length; i++) if (a[i]!.slot !== a[i - 1]!.slot + 1) t.fail('consecutive slots')
 
   // the window open at a moment inside it is that one; after it, the next slot's
@@ -116,6 +120,10 @@ test('offsets measured by heartbeats: a peer 3 s ahead is flagged for a 2 s wind
     await until('three samples', () => (ha.stats()[0]?.samples ?? 0) >= 3, 10_000, 10)
     const offsets = ha.stats().map((s) => s.offsetMs)
     const r = assessOffsets(offsets, 2000)
-    t.is(!r.ok, flagged, `peer clock ${skew} ms ahead, measured ${offsets[0]} ms: ${r.warning ?? 'within the margin'}`)
+    t.is(
+      !r.ok,
+      flagged,
+      `peer clock ${skew} ms ahead, measured ${offsets[0]} ms: ${r.warning ?? 'within the margin'}`
+    )
   }
 })
