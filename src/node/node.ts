@@ -305,7 +305,12 @@ export class ConclaveNode extends Resource implements NodeApi {
       protocol: w.protocol,
       gateway: w.gateway,
       port: () => this.direct.transport.address?.port ?? null,
-      offsets: () => this.heartbeats.stats().map((b) => b.offsetMs),
+      // own devices only: friends do not share the windows
+      offsets: () =>
+        this.heartbeats
+          .stats()
+          .filter((b) => this.cluster.deviceBySigningKey(unhex(b.publicKey)))
+          .map((b) => b.offsetMs),
       now: this.now,
       log: this.log,
       onWindow: (phase, win) => {
