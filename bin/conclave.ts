@@ -11,6 +11,7 @@ const COMMANDS: Array<{ name: string; load: () => Promise<Command> }> = [
   { name: 'recover', load: async () => (await import('./commands/identity.js')).recover },
   { name: 'id', load: async () => (await import('./commands/identity.js')).id },
   { name: 'run', load: async () => (await import('./commands/run.js')).run },
+  { name: 'onion-service', load: async () => (await import('./commands/onion.js')).onionService },
   { name: 'status', load: async () => (await import('./commands/cluster.js')).status },
   { name: 'invite', load: async () => (await import('./commands/cluster.js')).invite },
   { name: 'join', load: async () => (await import('./commands/cluster.js')).join },

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite drives for real: microsocks (the SOCKS5 proxy of the
-# direct-transport tests) and chromium (the browser test, through playwright-core).
+# direct-transport tests), chromium (the browser test, through playwright-core), miniupnpd and
+# nftables (the port-window tests' real gateway, in network namespaces) and tcpdump (the capture
+# showing onion mode resolves no name).
 # Installs what is missing when run as root (CI, a fresh container); otherwise says what to install.
 set -euo pipefail
 missing=()
 command -v microsocks >/dev/null || missing+=(microsocks)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v miniupnpd >/dev/null || missing+=(miniupnpd)
+command -v nft >/dev/null || missing+=(nftables)
+command -v tcpdump >/dev/null || missing+=(tcpdump)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${missing[*]} for the tests" >&2

@@ -26,8 +26,24 @@ export const status: Command = {
     println(
       ctx,
       `direct  listening on ${s.direct.listen ?? '—'}, published as ${s.direct.address ?? '—'}` +
-        (s.direct.socks5 ? `, dialling through SOCKS5 ${s.direct.socks5}` : '')
+        (s.direct.socks5 ? `, dialling through SOCKS5 ${s.direct.socks5}` : '') +
+        (s.direct.onion ? ' (onion mode: no DHT, no local name resolution)' : '')
     )
+    const w = s.windows
+    if (w.enabled && w.next) {
+      const at = (ms: number) => new Date(ms).toISOString().slice(11, 19)
+      println(
+        ctx,
+        `windows ${w.windowSeconds} s in every ${w.slotSeconds} s (${w.protocol}); ` +
+          `${w.open ? 'open now' : 'next'} ${at(w.next.start)}–${at(w.next.end)} UTC` +
+          (w.mapping
+            ? `, mapped ${w.mapping.external ?? `port ${w.mapping.externalPort}`} at ${w.mapping.gateway}`
+            : '') +
+          (w.maxOffsetMs === null ? '' : `; worst clock offset ${Math.round(w.maxOffsetMs)} ms`)
+      )
+      if (w.offsetWarning) println(ctx, `! ${w.offsetWarning}`)
+      if (w.lastError) println(ctx, `! last gateway error: ${w.lastError}`)
+    }
     println(ctx)
     println(ctx, 'devices:')
     for (const d of s.devices) {

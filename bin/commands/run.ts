@@ -17,7 +17,7 @@ export const run: Command = {
   name: 'run',
   summary: 'start the node (initialises an empty home first) and print the login link',
   usage:
-    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--direct-port P] [--direct-address HOST:PORT] [--no-indexer] [--copies N] [--copies-timeout S]',
+    'conclave run [--port P] [--bootstrap HOST:PORT,…] [--role access,relay] [--socks5 HOST:PORT] [--direct-port P] [--direct-address HOST:PORT] [--no-indexer] [--copies N] [--copies-timeout S] [--port-windows] [--window-seconds W] [--slot-seconds S] [--gateway IP] [--gateway-protocol auto|upnp|natpmp] [--onion]',
   help: `Starts this device's node: opens the store, the cluster log, the swarm and the local
 HTTP API on 127.0.0.1, then prints the login link. Runs until Ctrl-C (SIGINT) or SIGTERM.
 An empty home is initialised first (the 24 words are printed once).
@@ -31,6 +31,18 @@ An empty home is initialised first (the 24 words are printed once).
                         the port of the last run if free, else any free port)
   --direct-address H:P  the address other devices should dial, when it is not the
                         listening one (a port forward, a DNS name, a .onion service)
+  --port-windows        map the direct port at the gateway (UPnP IGD or NAT-PMP) only
+                        inside short windows every own device computes alike from the
+                        cluster key (default off; docs/network.md, "Port windows")
+  --window-seconds W    window length (default 30; must exceed twice the worst clock
+                        offset by 1 s, status warns otherwise)
+  --slot-seconds S      one window somewhere in every S seconds (default 600)
+  --gateway IP          the gateway's IPv4 address (default: SSDP multicast for UPnP,
+                        the default route for NAT-PMP)
+  --gateway-protocol P  auto (UPnP, then NAT-PMP; default), upnp or natpmp
+  --onion               Tor onion mode: needs --socks5 (an IP literal) and
+                        --direct-address xyz.onion:PORT; no DHT, listens on loopback,
+                        resolves no name here ("conclave onion-service" prints the torrc lines)
   --no-indexer          do not index (phones and other often-offline devices)
   --copies N            nodes (this one included) that must hold a message before
                         it is acknowledged (default 2; 1 = as soon as it is stored here)
@@ -52,7 +64,13 @@ downloads the cluster log (progress on stderr) before it starts.`,
       'no-indexer': { type: 'boolean' },
       copies: { type: 'string' },
       'copies-timeout': { type: 'string' },
-      'recover-timeout': { type: 'string' }
+      'recover-timeout': { type: 'string' },
+      'port-windows': { type: 'boolean' },
+      'window-seconds': { type: 'string' },
+      'slot-seconds': { type: 'string' },
+      gateway: { type: 'string' },
+      'gateway-protocol': { type: 'string' },
+      onion: { type: 'boolean' }
     })
     const recoverTimeout = values['recover-timeout']
     if (recoverTimeout !== undefined && !/^\d{1,6}$/.test(recoverTimeout))
@@ -69,7 +87,13 @@ downloads the cluster log (progress on stderr) before it starts.`,
         ...(values['direct-address'] !== undefined ? { directAddress: values['direct-address'] } : {}),
         ...(values['no-indexer'] ? { indexer: 'false' } : {}),
         ...(values.copies !== undefined ? { copies: values.copies } : {}),
-        ...(values['copies-timeout'] !== undefined ? { copiesTimeout: values['copies-timeout'] } : {})
+        ...(values['copies-timeout'] !== undefined ? { copiesTimeout: values['copies-timeout'] } : {}),
+        ...(values['port-windows'] ? { portWindows: 'true' } : {}),
+        ...(values['window-seconds'] !== undefined ? { windowSeconds: values['window-seconds'] } : {}),
+        ...(values['slot-seconds'] !== undefined ? { slotSeconds: values['slot-seconds'] } : {}),
+        ...(values.gateway !== undefined ? { gateway: values.gateway } : {}),
+        ...(values['gateway-protocol'] !== undefined ? { gatewayProtocol: values['gateway-protocol'] } : {}),
+        ...(values.onion ? { onion: 'true' } : {})
       }
     })
     if (!hasIdentity(config.home)) {

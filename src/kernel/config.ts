@@ -63,6 +63,34 @@ export const ConfigSchema = z
      * or the address peers see when listening on every interface.
      */
     directAddress: z.string().refine(isAddress, 'expected HOST:PORT').nullable().default(null),
+    /**
+     * Port windows (docs/network.md): map the direct port at the gateway
+     * (UPnP IGD or NAT-PMP) only inside short windows every device of the
+     * cluster computes alike. Off by default: it opens a port to the Internet.
+     */
+    windows: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Slot length S: one window in every slot. */
+        slotSeconds: z.number().int().min(2).max(86_400).default(600),
+        /** Window length W; must exceed twice the worst clock offset by a margin. */
+        windowSeconds: z.number().int().min(1).max(3600).default(30),
+        protocol: z.enum(['auto', 'upnp', 'natpmp']).default('auto'),
+        /** The gateway's IPv4 address; null = SSDP multicast, then the default route for NAT-PMP. */
+        gateway: z.ipv4().nullable().default(null)
+      })
+      .strict()
+      .refine((w) => w.windowSeconds <= w.slotSeconds, {
+        message: 'windowSeconds must not exceed slotSeconds',
+        path: ['windowSeconds']
+      })
+      .prefault({}),
+    /**
+     * Tor onion mode (docs/network.md): dial only through `socks5`, publish
+     * only `directAddress` (a .onion name), listen on loopback, no DHT, no
+     * port windows, and no name resolved on this machine.
+     */
+    onion: z.boolean().default(false),
     ackIntervalMs: z.number().int().min(50).max(60_000).default(1000),
     /** Nodes (this one included) that must hold an append before it is acknowledged (docs/durability.md). */
     copies: z.number().int().min(1).max(16).default(2),
@@ -78,6 +106,29 @@ export const ConfigSchema = z
     logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info')
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (!c.onion) return
+    if (!c.socks5)
+      ctx.addIssue({ code: 'custom', path: ['onion'], message: "onion mode needs socks5 (Tor's SOCKS port)" })
+    if (!c.directAddress || !/\.onion:\d+$/i.test(c.directAddress))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onion'],
+        message: 'onion mode needs directAddress set to the onion service (xyz.onion:PORT)'
+      })
+    if (c.windows.enabled)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onion'],
+        message: 'onion mode and port windows exclude each other'
+      })
+    if (c.socks5 && !/^(127\.\d+\.\d+\.\d+|::1)$/.test(c.socks5.host))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onion'],
+        message: 'onion mode needs socks5 given as an IP literal (nothing is resolved here), on loopback'
+      })
+  })
 export type Config = z.infer<typeof ConfigSchema>
 
 /** Flags and environment variables a user may set, as strings. */
@@ -96,7 +147,13 @@ export interface ConfigInputs {
       | 'copies'
       | 'copiesTimeout'
       | 'archiveIdle'
-      | 'logLevel',
+      | 'logLevel'
+      | 'portWindows'
+      | 'windowSeconds'
+      | 'slotSeconds'
+      | 'gateway'
+      | 'gatewayProtocol'
+      | 'onion',
       string
     >
   >
@@ -147,6 +204,16 @@ function fromStrings(s: NonNullable<ConfigInputs['flags']>, where: string): Reco
   if (s.archiveIdle !== undefined)
     out.archiveIdleMs = parseIntStrict(s.archiveIdle, `${where} archive idle (seconds)`) * 1000
   if (s.logLevel !== undefined) out.logLevel = s.logLevel
+  const windows: Record<string, unknown> = {}
+  if (s.portWindows !== undefined) windows.enabled = parseBool(s.portWindows, `${where} port windows`)
+  if (s.windowSeconds !== undefined)
+    windows.windowSeconds = parseIntStrict(s.windowSeconds, `${where} window seconds`)
+  if (s.slotSeconds !== undefined)
+    windows.slotSeconds = parseIntStrict(s.slotSeconds, `${where} slot seconds`)
+  if (s.gateway !== undefined) windows.gateway = s.gateway === '' ? null : s.gateway
+  if (s.gatewayProtocol !== undefined) windows.protocol = s.gatewayProtocol
+  if (Object.keys(windows).length > 0) out.windows = windows
+  if (s.onion !== undefined) out.onion = parseBool(s.onion, `${where} onion`)
   return out
 }
 
@@ -216,7 +283,13 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
       copies: env.CONCLAVE_COPIES,
       copiesTimeout: env.CONCLAVE_COPIES_TIMEOUT,
       archiveIdle: env.CONCLAVE_ARCHIVE_IDLE,
-      logLevel: env.CONCLAVE_LOG_LEVEL
+      logLevel: env.CONCLAVE_LOG_LEVEL,
+      portWindows: env.CONCLAVE_PORT_WINDOWS,
+      windowSeconds: env.CONCLAVE_WINDOW_SECONDS,
+      slotSeconds: env.CONCLAVE_SLOT_SECONDS,
+      gateway: env.CONCLAVE_GATEWAY,
+      gatewayProtocol: env.CONCLAVE_GATEWAY_PROTOCOL,
+      onion: env.CONCLAVE_ONION
     },
     'CONCLAVE_*'
   )

@@ -138,16 +138,17 @@ export class DirectLinks extends Resource {
 
   /**
    * Dials `key` at `address` unless a direct stream to it is open, a dial to
-   * it is in flight, or this address failed lately (backoff). Returns
+   * it is in flight, or this address failed lately (backoff, unless `force`). Returns
    * whether a dial started. Never throws: failures are logged and kept in
    * `state(key).lastError`.
    */
-  dial(key: string, address: string): boolean {
+  dial(key: string, address: string, force = false): boolean {
     if (this.closing || !this.opened) return false
     const p = this.#peer(key)
     if (p.streams.size > 0 || p.dialling) return false
     const now = this.#now()
-    if (p.lastAddress === address && p.failures > 0) {
+    // `force` (inside a port window) skips the backoff: the peer's port is open now
+    if (!force && p.lastAddress === address && p.failures > 0) {
       const wait = Math.min(DIRECT_RETRY_MS * 2 ** (p.failures - 1), DIRECT_RETRY_MAX_MS)
       if (now - p.lastAt < wait) return false
     }

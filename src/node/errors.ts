@@ -92,5 +92,21 @@ export const NodeErrors = defineCodes({
   NODE_ARCHIVE_NOT_OPEN: {
     status: 409,
     doc: "Thrown when an archive's messages are asked for while it is not open on this device (never opened, or closed after its idle time): open it again, with the other holder."
+  },
+  NODE_GATEWAY_NOT_FOUND: {
+    status: 503,
+    doc: 'Logged and shown in status (`windows.lastError`) when no UPnP IGD answers the SSDP search and no NAT-PMP gateway answers at the default route (or at the configured `windows.gateway`); the node keeps running without port windows.'
+  },
+  NODE_GATEWAY_INVALID: {
+    status: 502,
+    doc: 'Logged and shown in status when the gateway answers with something that is not the protocol: a malformed SSDP reply, description XML without a WAN connection service, a SOAP body without the expected response, a NAT-PMP reply of the wrong size, version or opcode, or a reply over the size limit.'
+  },
+  NODE_GATEWAY_REFUSED: {
+    status: 502,
+    doc: 'Logged and shown in status when the gateway understood a port-mapping request and refused it: a UPnP SOAP fault (`data.upnpError`, e.g. 718 ConflictInMappingEntry) or a NAT-PMP result code other than 0 (`data.result`).'
+  },
+  NODE_GATEWAY_TIMEOUT: {
+    status: 504,
+    doc: 'Logged and shown in status when the gateway does not answer a port-mapping request (HTTP or NAT-PMP retransmissions) in time.'
   }
 })

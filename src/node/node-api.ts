@@ -1,3 +1,4 @@
+import type { WindowsStatus } from './port-windows.js'
 /**
  * What the local HTTP API (and through it the CLI) may ask of a running node.
  * The HTTP layer depends on this contract only, so it can be tested with
@@ -95,7 +96,9 @@ export interface StatusReport {
   /** `joined`: the topic was announced and looked up once; `dhtNodes`: DHT nodes in the routing table (0: no DHT reachable). */
   swarm: { topic: string; joined: boolean; dhtNodes: number; bootstrap: string[] }
   /** The direct transport: where it listens, the address it publishes, the SOCKS5 proxy its dials use. */
-  direct: { listen: string | null; address: string | null; socks5: string | null }
+  direct: { listen: string | null; address: string | null; socks5: string | null; onion: boolean }
+  /** Port windows at the gateway (docs/network.md, "Port windows"). */
+  windows: WindowsStatus
   devices: DeviceStatus[]
   peers: PeerStatus[]
   cores: CoreStatus[]

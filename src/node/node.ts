@@ -21,6 +21,8 @@ import { createLogger, type Logger } from '../kernel/log.js'
 import { Replicator } from '../kernel/substrate/index.js'
 import { formatHostPort, parseHostPort } from './direct.js'
 import { DirectLinks } from './direct-links.js'
+import { PortWindows, type WindowsStatus } from './port-windows.js'
+import { windowKey } from './windows.js'
 import { NodeErrors } from './errors.js'
 import { clusterInitFor, createSwarm, openHomeStore } from './open.js'
 import { type AddressEvent, Heartbeats, remoteAddressOf } from './heartbeat.js'
@@ -97,6 +99,9 @@ export class ConclaveNode extends Resource implements NodeApi {
   archives!: ArchiveManager
   heartbeats!: Heartbeats
   direct!: DirectLinks
+  /** Port windows at the gateway, when `windows.enabled`. */
+  windows: PortWindows | null = null
+  #windowDial: NodeJS.Timeout | null = null
   durability!: Durability
   #release: (() => void) | null = null
   #trusted = new Set<string>()
@@ -193,6 +198,7 @@ export class ConclaveNode extends Resource implements NodeApi {
 
     this.#topic = clusterTopic(this.identity)
     this.swarm = createSwarm(this.config, this.signingKeyPair, (pk) => this.isAllowedPeer(pk))
+    if (this.config.onion) this.log.info('onion mode: no DHT, dials through the SOCKS5 proxy only')
     this.heartbeats = new Heartbeats({ deviceId: identity.deviceId }, { now: this.now, log: this.log })
     this.heartbeats.on('address', (e: AddressEvent) => this.#onAnnounced(e))
     this.heartbeats.on('observed', () => this.#publishAddress())
@@ -242,6 +248,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     await this.#joinFriendTopics()
     await this.#refreshCard()
     await this.#startDirect()
+    await this.#startWindows()
     this.#refreshAddresses()
     await this.#addressBook.idle.catch(() => {}) // logged by the trigger
     const discovery = this.swarm.join(this.#topic, { server: true, client: true })
@@ -288,6 +295,49 @@ export class ConclaveNode extends Resource implements NodeApi {
   }
 
   /**
+   * Port windows (docs/network.md): the schedule comes from a key expanded
+   * from the cluster encryption key, so every own device computes the same
+   * windows. Inside each the direct port is mapped at the gateway; when one
+   * opens, devices without a direct link are dialled at once and again half
+   * way through, whatever their backoff (their port is open now too).
+   */
+  async #startWindows(): Promise<void> {
+    const w = this.config.windows
+    if (!w.enabled) return
+    this.windows = new PortWindows({
+      key: windowKey(unhex(this.identity.secrets.cluster.encryptionKey)),
+      slotMs: w.slotSeconds * 1000,
+      windowMs: w.windowSeconds * 1000,
+      protocol: w.protocol,
+      gateway: w.gateway,
+      port: () => this.direct.transport.address?.port ?? null,
+      // own devices only: friends do not share the windows
+      offsets: () =>
+        this.heartbeats
+          .stats()
+          .filter((b) => this.cluster.deviceBySigningKey(unhex(b.publicKey)))
+          .map((b) => b.offsetMs),
+      now: this.now,
+      log: this.log,
+      onWindow: (phase, win) => {
+        if (phase !== 'open' || this.closing) return
+        this.#publishAddress()
+        this.#dialDirect(true)
+        if (this.#windowDial) clearTimeout(this.#windowDial)
+        this.#windowDial = setTimeout(() => this.#dialDirect(true), Math.max(0, (win.end - win.start) / 2))
+        this.#windowDial.unref()
+      }
+    })
+    await this.windows.ready()
+    const next = this.windows.window
+    this.log.info('port windows', {
+      slotSeconds: w.slotSeconds,
+      windowSeconds: w.windowSeconds,
+      next: new Date(next.start).toISOString()
+    })
+  }
+
+  /**
    * The address other devices should dial: `directAddress` when configured;
    * else the listening address when bound to one IP; when bound to every
    * interface, the host most peers see for us (heartbeats) — or, before any
@@ -297,6 +347,8 @@ export class ConclaveNode extends Resource implements NodeApi {
    */
   #desiredAddress(): string | null {
     if (this.config.directAddress) return this.config.directAddress
+    // the gateway's public address of the last port window: where peers dial in the next ones
+    if (this.windows?.external) return this.windows.external
     const bound = this.direct?.transport.address
     if (!bound) return null
     if (!isWildcard(bound.host)) return formatHostPort(bound)
@@ -396,7 +448,7 @@ export class ConclaveNode extends Resource implements NodeApi {
   }
 
   /** Dials every known device without a direct link at its last known address (DirectLinks limits and backs off). */
-  #dialDirect(): void {
+  #dialDirect(force = false): void {
     const direct = this.direct
     if (!direct || this.closing) return
     try {
@@ -405,7 +457,7 @@ export class ConclaveNode extends Resource implements NodeApi {
       for (const key of want) {
         if (direct.connected(key)) continue
         const known = this.#addressFor(key)
-        if (known) direct.dial(key, known.address)
+        if (known) direct.dial(key, known.address, force)
       }
       direct.forget(want)
     } catch (err) {
@@ -561,6 +613,9 @@ export class ConclaveNode extends Resource implements NodeApi {
 
   async #closeAll(): Promise<void> {
     if (this.#dialTimer) clearInterval(this.#dialTimer)
+    if (this.#windowDial) clearTimeout(this.#windowDial)
+    // the gateway mapping goes first, while the network is still up
+    if (this.windows) await this.windows.close().catch(() => {})
     // pending acknowledgements give up first (as not durable), before what they wait on closes
     if (this.durability) await this.durability.close().catch(() => {})
     for (const inv of this.#invites) await inv.close().catch(() => {})
@@ -664,6 +719,9 @@ export class ConclaveNode extends Resource implements NodeApi {
       )
     } else if (!this.#swarmFlushed) waitingFor.push('DHT: announcing and looking up the cluster topic')
     if (peers.length === 0) waitingFor.push('peers: no other device of this account is connected')
+    const windows = this.#windowsStatus()
+    if (windows.offsetWarning) waitingFor.push(`windows: ${windows.offsetWarning}`)
+    if (windows.lastError) waitingFor.push(`windows: ${windows.lastError}`)
     if (!this.cluster.writable)
       waitingFor.push('cluster: this device is not yet a writer (waiting for its certificate)')
     const cores = await this.coreStatus(devices)
@@ -694,8 +752,10 @@ export class ConclaveNode extends Resource implements NodeApi {
       direct: {
         listen: this.direct.listenAddress,
         address: this.#ownAddress,
-        socks5: this.direct.socks5
+        socks5: this.direct.socks5,
+        onion: this.config.onion
       },
+      windows,
       devices: deviceStatus,
       peers,
       cores,
@@ -707,6 +767,25 @@ export class ConclaveNode extends Resource implements NodeApi {
         signedLength: this.cluster.base.view.core.signedLength,
         hash: hex(await this.cluster.viewHash())
       }
+    }
+  }
+
+  #windowsStatus(): WindowsStatus {
+    if (this.windows) return this.windows.status()
+    const w = this.config.windows
+    return {
+      enabled: false,
+      slotSeconds: w.slotSeconds,
+      windowSeconds: w.windowSeconds,
+      protocol: w.protocol,
+      next: null,
+      open: false,
+      mapping: null,
+      external: null,
+      lastError: null,
+      maxOffsetMs: null,
+      requiredWindowMs: 0,
+      offsetWarning: null
     }
   }
 
@@ -927,6 +1006,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/
  * interface.
  */
 export function directBindHost(config: Config): string {
+  // an onion service forwards to loopback; nothing else should reach the listener
+  if (config.onion) return '127.0.0.1'
   const host = dhtBindHost(config)
   if (host && isIP(host)) return host
   if (host && LOOPBACK.test(host)) return '127.0.0.1'

@@ -60,11 +60,13 @@ export function createSwarm(
   keyPair: { publicKey: Buffer; secretKey: Buffer },
   isAllowed: (publicKey: Buffer) => boolean
 ): Hyperswarm {
-  const host = dhtBindHost(config)
+  const host = config.onion ? '127.0.0.1' : dhtBindHost(config)
+  // onion mode: no DHT node is contacted (and no bootstrap name resolved); peers are reached through Tor
+  const bootstrap = config.onion ? [] : config.bootstrap
   return new Hyperswarm({
     keyPair,
     dht: new HyperDHT({
-      ...(config.bootstrap ? { bootstrap: config.bootstrap } : {}),
+      ...(bootstrap ? { bootstrap } : {}),
       ...(host ? { host } : {})
     }),
     firewall: swarmFirewall(isAllowed)

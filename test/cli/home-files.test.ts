@@ -15,3 +15,21 @@ test('a malformed conversations.json stops `run` with NODE_FILE_INVALID and is l
     t.is(readFileSync(file, 'utf8'), bad, 'the file is untouched')
   }
 })
+
+test('onion-service prints the torrc lines for the direct port, and needs a fixed one', async (t) => {
+  const h = tmpHome(t, 'onion')
+  const r = await conclave(['--home', h, 'onion-service', '--direct-port', '4711'])
+  t.is(r.code, 0, r.stderr)
+  t.ok(r.stdout.includes('HiddenServiceDir /var/lib/tor/conclave/\n'), 'HiddenServiceDir')
+  t.ok(
+    r.stdout.includes('HiddenServicePort 4711 127.0.0.1:4711\n'),
+    'HiddenServicePort → the loopback listener'
+  )
+  t.ok(
+    r.stdout.includes('conclave run --onion --socks5 127.0.0.1:9050 --direct-port 4711'),
+    'and the run line'
+  )
+  const none = await conclave(['--home', h, 'onion-service'])
+  t.is(none.code, 2, 'no port: usage error')
+  t.ok(none.stderr.startsWith('CLI_USAGE'), none.stderr)
+})

@@ -15,10 +15,12 @@ export interface CliResult {
 /** Runs the built `conclave` binary as a separate process. */
 export function conclave(
   args: string[],
-  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}
+  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number; wrap?: string[] } = {}
 ): Promise<CliResult> {
+  const wrap = opts.wrap ?? []
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CONCLAVE_BIN, ...args], {
+    const argv = [...wrap.slice(1), process.execPath, CONCLAVE_BIN, ...args]
+    const child = spawn(wrap[0] ?? argv.shift()!, argv, {
       env: { ...process.env, CONCLAVE_HOME: '', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe']
     })

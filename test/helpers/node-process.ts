@@ -23,7 +23,14 @@ export interface NodeProcess {
 export async function startNode(
   t: Test,
   home: string,
-  opts: { bootstrap?: string; args?: string[]; env?: Record<string, string>; readyTimeoutMs?: number } = {}
+  opts: {
+    bootstrap?: string
+    args?: string[]
+    env?: Record<string, string>
+    readyTimeoutMs?: number
+    /** A command the node runs under, e.g. ['ip', 'netns', 'exec', NS] (it must exec, not fork). */
+    wrap?: string[]
+  } = {}
 ): Promise<NodeProcess> {
   const args = [
     '--home',
@@ -34,7 +41,9 @@ export async function startNode(
     ...(opts.bootstrap ? ['--bootstrap', opts.bootstrap] : []),
     ...(opts.args ?? [])
   ]
-  const proc = spawn(process.execPath, [CONCLAVE_BIN, ...args], {
+  const wrap = opts.wrap ?? []
+  const argv = [...wrap.slice(1), process.execPath, CONCLAVE_BIN, ...args]
+  const proc = spawn(wrap[0] ?? argv.shift()!, argv, {
     env: { ...process.env, CONCLAVE_HOME: '', CONCLAVE_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe']
   })
@@ -82,7 +91,11 @@ export async function startNode(
     proc,
     output: () => out,
     api,
-    cli: (a, input) => conclave(['--home', home, ...a], input === undefined ? {} : { input }),
+    cli: (a, input) =>
+      conclave(['--home', home, ...a], {
+        ...(input === undefined ? {} : { input }),
+        ...(opts.wrap ? { wrap: opts.wrap } : {})
+      }),
     stop,
     exited
   }

@@ -125,3 +125,60 @@ test('ids: checksum refuses a mistyped id', async (t) => {
   t.absent(isId('account', id.slice(0, -2)), 'truncated is refused')
   t.is(decodeId('account', id).bytes.length, 16)
 })
+
+test('port windows: off by default; file < env < flags; W > S and a bad gateway refused', (t) => {
+  const h = home(t)
+  const d = loadConfig({ home: h, env: {} }).windows
+  t.alike(d, { enabled: false, slotSeconds: 600, windowSeconds: 30, protocol: 'auto', gateway: null })
+  writeFileSync(join(h, 'config.json'), JSON.stringify({ windows: { enabled: true, windowSeconds: 20 } }))
+  const c = loadConfig({
+    home: h,
+    env: { CONCLAVE_SLOT_SECONDS: '120', CONCLAVE_GATEWAY: '192.168.1.1' },
+    flags: { windowSeconds: '10', gatewayProtocol: 'natpmp' }
+  }).windows
+  t.alike(c, {
+    enabled: true,
+    slotSeconds: 120,
+    windowSeconds: 10,
+    protocol: 'natpmp',
+    gateway: '192.168.1.1'
+  })
+  for (const [what, flags] of [
+    ['W > S', { windowSeconds: '700' }],
+    ['a gateway name', { gateway: 'router.lan' }],
+    ['an unknown protocol', { gatewayProtocol: 'pcp' }],
+    ['a fractional window', { windowSeconds: '1.5' }]
+  ] as const) {
+    try {
+      loadConfig({ home: h, env: {}, flags })
+      t.fail(`accepted ${what}`)
+    } catch (err) {
+      t.is((err as { code?: string }).code, 'CONFIG_INVALID', `${what} refused`)
+    }
+  }
+})
+
+test('onion mode needs a loopback SOCKS5 literal and an onion address, and excludes port windows', (t) => {
+  const h = home(t)
+  const onion = `${'a'.repeat(56)}.onion:4711`
+  const ok = loadConfig({
+    home: h,
+    env: {},
+    flags: { onion: 'true', socks5: '127.0.0.1:9050', directAddress: onion }
+  })
+  t.ok(ok.onion, 'accepted with both')
+  for (const [what, flags] of [
+    ['no proxy', { onion: 'true', directAddress: onion }],
+    ['no onion address', { onion: 'true', socks5: '127.0.0.1:9050' }],
+    ['a non-onion address', { onion: 'true', socks5: '127.0.0.1:9050', directAddress: 'example.org:4711' }],
+    ['a proxy name', { onion: 'true', socks5: 'localhost:9050', directAddress: onion }],
+    ['port windows', { onion: 'true', socks5: '127.0.0.1:9050', directAddress: onion, portWindows: 'true' }]
+  ] as const) {
+    try {
+      loadConfig({ home: h, env: {}, flags })
+      t.fail(`accepted ${what}`)
+    } catch (err) {
+      t.is((err as { code?: string }).code, 'CONFIG_INVALID', `${what}: ${(err as Error).message}`)
+    }
+  }
+})

@@ -1,0 +1,210 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Test } from 'brittle'
+
+/**
+ * Network namespaces for the gateway tests: a LAN (where the node runs), a
+ * gateway between LAN and WAN, and a WAN host. Addresses exist only inside
+ * these namespaces; nothing is routed off the machine.
+ *
+ *   lan  cl0 10.201.0.2/24  ── veth ──  cg0 10.201.0.1/24  gw  wan0 10.202.0.1/24 ── veth ── cw0 10.202.0.2/24  wan
+ */
+export interface GatewayNet {
+  lan: string
+  gw: string
+  wan: string
+  lanIp: string
+  gwLanIp: string
+  gwWanIp: string
+  /** argv prefix that runs a command in a namespace: ['ip', 'netns', 'exec', ns]. */
+  exec(ns: string): string[]
+}
+
+function sh(args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' })
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` }
+}
+
+function must(args: string[]): string {
+  const r = sh(args)
+  if (!r.ok) throw new Error(`${args.join(' ')}: ${r.out}`)
+  return r.out
+}
+
+/** Why the namespace tests cannot run here, or null when they can. */
+export function netnsUnavailable(tools: string[] = []): string | null {
+  if (process.getuid?.() !== 0) return 'not root: creating network namespaces needs CAP_NET_ADMIN'
+  for (const tool of ['ip', ...tools]) {
+    if (!sh(['sh', '-c', `command -v ${tool}`]).ok)
+      return `${tool} is not installed (scripts/system-deps.sh installs it)`
+  }
+  const probe = `cvprobe${randomBytes(3).toString('hex')}`
+  const r = sh(['ip', 'netns', 'add', probe])
+  if (!r.ok) return `ip netns add failed: ${r.out.trim()}`
+  sh(['ip', 'netns', 'delete', probe])
+  return null
+}
+
+export function createGatewayNet(t: Test): GatewayNet {
+  const id = randomBytes(3).toString('hex')
+  const net: GatewayNet = {
+    lan: `cvlan${id}`,
+    gw: `cvgw${id}`,
+    wan: `cvwan${id}`,
+    lanIp: '10.201.0.2',
+    gwLanIp: '10.201.0.1',
+    gwWanIp: '10.202.0.1',
+    exec: (ns) => ['ip', 'netns', 'exec', ns]
+  }
+  for (const ns of [net.lan, net.gw, net.wan]) {
+    must(['ip', 'netns', 'add', ns])
+    t.teardown(() => void sh(['ip', 'netns', 'delete', ns]), { order: Number.POSITIVE_INFINITY })
+  }
+  must(['ip', 'link', 'add', 'cl0', 'netns', net.lan, 'type', 'veth', 'peer', 'name', 'cg0', 'netns', net.gw])
+  must([
+    'ip',
+    'link',
+    'add',
+    'cw0',
+    'netns',
+    net.wan,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'wan0',
+    'netns',
+    net.gw
+  ])
+  const cmds: string[][] = [
+    ['-n', net.lan, 'addr', 'add', `${net.lanIp}/24`, 'dev', 'cl0'],
+    ['-n', net.gw, 'addr', 'add', `${net.gwLanIp}/24`, 'dev', 'cg0'],
+    ['-n', net.gw, 'addr', 'add', `${net.gwWanIp}/24`, 'dev', 'wan0'],
+    ['-n', net.wan, 'addr', 'add', '10.202.0.2/24', 'dev', 'cw0'],
+    ['-n', net.lan, 'link', 'set', 'lo', 'up'],
+    ['-n', net.gw, 'link', 'set', 'lo', 'up'],
+    ['-n', net.wan, 'link', 'set', 'lo', 'up'],
+    ['-n', net.lan, 'link', 'set', 'cl0', 'up'],
+    ['-n', net.gw, 'link', 'set', 'cg0', 'up'],
+    ['-n', net.gw, 'link', 'set', 'wan0', 'up'],
+    ['-n', net.wan, 'link', 'set', 'cw0', 'up'],
+    ['-n', net.lan, 'route', 'add', 'default', 'via', net.gwLanIp]
+  ]
+  for (const c of cmds) must(['ip', ...c])
+  must([...net.exec(net.gw), 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+  return net
+}
+
+/** A child process in a namespace, killed (by its pid) when the test ends. */
+export function spawnIn(
+  t: Test,
+  net: GatewayNet,
+  ns: string,
+  argv: string[]
+): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(net.exec(ns)[0]!, [...net.exec(ns).slice(1), ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  proc.stdout!.on('data', (d) => (out += d))
+  proc.stderr!.on('data', (d) => (out += d))
+  t.teardown(
+    async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return
+      proc.kill('SIGTERM')
+      await new Promise((r) => {
+        const timer = setTimeout(() => {
+          proc.kill('SIGKILL')
+          r(null)
+        }, 3000)
+        proc.once('exit', () => {
+          clearTimeout(timer)
+          r(null)
+        })
+      })
+    },
+    { order: -2 }
+  )
+  return { proc, output: () => out }
+}
+
+const NFT_TABLE = 'cvupnp'
+
+/**
+ * Debian's miniupnpd (nftables backend) on the gateway: UPnP IGD on the LAN
+ * side (SSDP + SOAP on port 5000) and NAT-PMP on 5351, forwarding from wan0.
+ * It declares a public external address only as a label in its answers (it
+ * refuses to map behind a private WAN address); nothing is sent to it.
+ */
+export async function startMiniupnpd(
+  t: Test,
+  net: GatewayNet,
+  dir: string
+): Promise<{ output: () => string }> {
+  const nft = join(dir, 'init.nft')
+  writeFileSync(
+    nft,
+    `table inet ${NFT_TABLE} {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    jump miniupnpd
+  }
+  chain miniupnpd {
+  }
+  chain prerouting {
+    type nat hook prerouting priority -100; policy accept;
+    jump prerouting_miniupnpd
+  }
+  chain postrouting {
+    type nat hook postrouting priority 100; policy accept;
+    jump postrouting_miniupnpd
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+}
+`
+  )
+  must([...net.exec(net.gw), 'nft', '-f', nft])
+  const conf = join(dir, 'miniupnpd.conf')
+  writeFileSync(
+    conf,
+    [
+      'ext_ifname=wan0',
+      'ext_ip=192.0.1.1',
+      'listening_ip=cg0',
+      'http_port=5000',
+      'enable_natpmp=yes',
+      'enable_upnp=yes',
+      'secure_mode=yes',
+      'min_lifetime=1',
+      `upnp_table_name=${NFT_TABLE}`,
+      `upnp_nat_table_name=${NFT_TABLE}`,
+      `lease_file=${join(dir, 'leases')}`,
+      'system_uptime=no',
+      'uuid=3e8b5a4c-1111-4222-8333-123456789abc',
+      'allow 1024-65535 10.201.0.0/24 1024-65535',
+      'deny 0-65535 0.0.0.0/0 0-65535',
+      ''
+    ].join('\n')
+  )
+  const d = spawnIn(t, net, net.gw, ['miniupnpd', '-f', conf, '-d'])
+  const deadline = Date.now() + 10_000
+  while (!/Listening for NAT-PMP/.test(d.output())) {
+    if (d.proc.exitCode !== null || Date.now() > deadline)
+      throw new Error(`miniupnpd did not start:\n${d.output()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { output: d.output }
+}
+
+/** The TCP ports miniupnpd forwards now (its DNAT rules in the gateway's nftables), with their target. */
+export function forwardedPorts(net: GatewayNet): Map<number, string> {
+  const out = new Map<number, string>()
+  const r = sh([...net.exec(net.gw), 'nft', 'list', 'chain', 'inet', NFT_TABLE, 'prerouting_miniupnpd'])
+  for (const m of r.out.matchAll(/dport (\d+) dnat ip to ([\d.]+:\d+)/g)) out.set(Number(m[1]), m[2]!)
+  return out
+}
