@@ -5,7 +5,14 @@ import type { NodeApi } from '../node/node-api.js'
 import { NodeErrors } from '../node/errors.js'
 import { archivePage } from './archive-page.js'
 import { escapeHtml, layout, newNonce, pageCsp } from './page-layout.js'
-import { archivesPage, conversationPage, conversationsPage, devicesPage, friendsPage } from './pages.js'
+import {
+  archivesPage,
+  conversationLive,
+  conversationPage,
+  conversationsPage,
+  devicesPage,
+  friendsPage
+} from './pages.js'
 
 export interface PageRoutesOptions {
   api: NodeApi
@@ -65,6 +72,7 @@ export function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions): void 
       limit: z.coerce.number().int().min(1).max(500).optional()
     })
     .strict()
+  const ConvPage = Page.extend({ part: z.literal('live').optional() }).strict()
 
   app.get('/', async (_req, reply) => send(reply, async (n) => devicesPage(await api.status(), n)))
   app.get('/conversations', async (_req, reply) =>
@@ -72,8 +80,12 @@ export function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions): void 
   )
   app.get('/conversations/:id', async (req, reply) => {
     const { id } = parse(ConvParams, req.params, 'parameters')
-    const q = parse(Page, req.query ?? {}, 'query')
+    const q = parse(ConvPage, req.query ?? {}, 'query')
     const page = { offset: q.offset ?? 0, limit: q.limit ?? PAGE_LIMIT }
+    if (q.part === 'live') {
+      // what the page's script swaps in: the tally, outcome and messages alone
+      return send(reply, async () => conversationLive(await api.showConversation(id, page), page))
+    }
     return send(reply, async (n) => conversationPage(await api.showConversation(id, page), page, n))
   })
   app.get('/friends', async (_req, reply) => send(reply, async (n) => friendsPage(await api.friends(), n)))

@@ -120,24 +120,32 @@ export function bodyText(body: Record<string, unknown>): string {
 
 /**
  * Keeps a conversation page live: every 3 s while the tab is visible it
- * fetches the page again and swaps in its tally, outcome and messages
- * (`#live`) when they changed; it stops once the outcome is final. The
- * fetched page is parsed inert (DOMParser runs no script).
+ * fetches the page's `#live` part (`?part=live`: the tally, outcome and
+ * messages, no script or style) and swaps it in when it changed; it stops
+ * once the outcome is final. A template parses it inert.
  */
 const LIVE_SCRIPT = `
 (() => {
   const live = document.getElementById('live')
   if (!live || live.dataset.final === 'true') return
+  const url = new URL(location.href)
+  url.searchParams.set('part', 'live')
   let busy = false
+  let last = null
   const timer = setInterval(async () => {
     if (busy || document.visibilityState !== 'visible') return
     busy = true
     try {
-      const res = await fetch(location.href, { credentials: 'same-origin' })
+      const res = await fetch(url, { credentials: 'same-origin' })
       if (!res.ok) return
-      const next = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('live')
+      const text = await res.text()
+      if (text === last) return
+      last = text
+      const template = document.createElement('template')
+      template.innerHTML = text
+      const next = template.content.getElementById('live')
       if (!next) return
-      if (next.innerHTML !== live.innerHTML) live.replaceChildren(...Array.from(next.childNodes, (n) => document.importNode(n, true)))
+      live.replaceChildren(...next.childNodes)
       live.dataset.final = next.dataset.final
       if (next.dataset.final === 'true') clearInterval(timer)
     } catch {
@@ -149,22 +157,10 @@ const LIVE_SCRIPT = `
 })()
 `
 
-export function conversationPage(
-  raw: unknown,
-  page: { offset: number; limit: number },
-  nonce: string
-): string {
+/** The part of a conversation's page that changes: tally, outcome, messages (the page's `#live`). */
+export function conversationLive(raw: unknown, page: { offset: number; limit: number }): string {
   const c = raw as Shown
   const base = `/conversations/${encodeURIComponent(c.id)}`
-  const method = c.consensus.method ?? (c.consensus.expr ? 'expression' : '—')
-  const members = c.members
-    .map(
-      (m) =>
-        `<li><code>${escapeHtml(m.accountId)}</code>: ${m.devices
-          .map((d) => `<code>${escapeHtml(d.deviceId)}</code>${d.revoked ? ' (revoked)' : ''}`)
-          .join(', ')}</li>`
-    )
-    .join('')
   const outcome = c.outcome
     ? `<p><strong>${c.outcome.winners.length ? escapeHtml(c.outcome.winners.join(', ')) : 'no winner'}</strong> — ${escapeHtml(c.outcome.state)} (reached ${when(c.outcome.reachedAt)})</p>`
     : `<p>Not reached yet${c.unsupported ? ` (this node cannot evaluate the rule: ${escapeHtml(c.unsupported)})` : ''}.</p>`
@@ -174,6 +170,32 @@ export function conversationPage(
         `<li value="${m.seq + 1}"><strong>${escapeHtml(m.kind)}</strong> by <code>${escapeHtml(m.author.deviceId)}</code>${m.late ? ' <em>(late)</em>' : ''}: ${escapeHtml(bodyText(m.body))}</li>`
     )
     .join('\n')
+  return `<div id="live" data-final="${c.outcome?.state === 'final'}">
+<h2>Tally</h2>
+${tallyChart(c.tally, c.outcome?.winners ?? [])}
+<h2>Outcome</h2>
+<div role="status">${outcome}</div>
+<h2 id="messages">Messages (${c.total}${c.late ? `, ${c.late} late` : ''})</h2>
+${c.messages.length ? `<ol class="messages">${messages}</ol>` : '<p>None on this page.</p>'}
+${pager(base, page.offset, page.limit, c.total)}
+</div>`
+}
+
+export function conversationPage(
+  raw: unknown,
+  page: { offset: number; limit: number },
+  nonce: string
+): string {
+  const c = raw as Shown
+  const method = c.consensus.method ?? (c.consensus.expr ? 'expression' : '—')
+  const members = c.members
+    .map(
+      (m) =>
+        `<li><code>${escapeHtml(m.accountId)}</code>: ${m.devices
+          .map((d) => `<code>${escapeHtml(d.deviceId)}</code>${d.revoked ? ' (revoked)' : ''}`)
+          .join(', ')}</li>`
+    )
+    .join('')
   return layout(
     c.topic,
     `<h1>${escapeHtml(c.topic)}</h1>
@@ -186,15 +208,7 @@ export function conversationPage(
 </dl>
 <h2>Members</h2>
 <ul>${members}</ul>
-<div id="live" data-final="${c.outcome?.state === 'final'}">
-<h2>Tally</h2>
-${tallyChart(c.tally, c.outcome?.winners ?? [])}
-<h2>Outcome</h2>
-<div role="status">${outcome}</div>
-<h2 id="messages">Messages (${c.total}${c.late ? `, ${c.late} late` : ''})</h2>
-${c.messages.length ? `<ol class="messages">${messages}</ol>` : '<p>None on this page.</p>'}
-${pager(base, page.offset, page.limit, c.total)}
-</div>`,
+${conversationLive(c, page)}`,
     { nonce, current: '/conversations', script: LIVE_SCRIPT }
   )
 }

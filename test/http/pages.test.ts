@@ -102,6 +102,16 @@ test('every page renders for the session with a nonce CSP, needs the token, and 
 
   const list = await app.inject({ method: 'GET', url: '/conversations', headers: session })
   const page = await app.inject({ method: 'GET', url: `/conversations/${id}`, headers: session })
+  const live = await app.inject({ method: 'GET', url: `/conversations/${id}?part=live`, headers: session })
+  t.is(live.statusCode, 200)
+  t.ok(
+    /^<div id="live" data-final="(true|false)">/.test(live.body),
+    "the live part alone: what the page's script swaps in"
+  )
+  t.absent(/<script|<style|<html/.test(live.body), 'with no script, style or document around it')
+  t.ok(page.body.includes(live.body), 'and the same as in the page')
+  const badPart = await app.inject({ method: 'GET', url: `/conversations/${id}?part=all`, headers: session })
+  t.is(badPart.statusCode, 400, 'another part: 400')
   for (const [what, res] of [
     ['list', list],
     ['page', page]
