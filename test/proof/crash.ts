@@ -1,0 +1,176 @@
+/**
+ * Crash suite (issue 10, part 2): a worker process appends acknowledged
+ * entries to a real RocksDB-backed Conversation; this parent kills it with
+ * SIGKILL after a seeded-random delay, `kills` times, restarting it on the
+ * same folder each time. On every start the worker reports what its view
+ * holds; every entry it acknowledged before any earlier kill must be there
+ * (`lost`), and every start must open the store (`failedOpens`).
+ *
+ *   node dist/test/proof/crash.js --seed=1 --kills=200
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { WorkerMessage } from './crash-worker.js'
+import { type Figures, figures, flag, prng } from './figures.js'
+
+export interface CrashOptions {
+  seed: number
+  kills: number
+  /** Kill delays are drawn from [0, maxDelayMs) after the spawn (default 2500). */
+  maxDelayMs?: number
+  /** A start that does not report within this is a failed open (default 60 s). */
+  openTimeoutMs?: number
+  log?: (line: string) => void
+}
+
+const WORKER = fileURLToPath(new URL('./crash-worker.js', import.meta.url))
+
+interface Run {
+  child: ChildProcess
+  opened: Promise<{ present: number[]; openMs: number } | { error: string }>
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+function start(dir: string, acked: Set<number>, timeoutMs: number): Run {
+  const child = fork(WORKER, [dir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000)
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  )
+  const opened = new Promise<{ present: number[]; openMs: number } | { error: string }>((resolve) => {
+    const timer = setTimeout(() => resolve({ error: `no report within ${timeoutMs} ms` }), timeoutMs)
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'opened') {
+        clearTimeout(timer)
+        resolve({ present: m.present, openMs: m.openMs })
+      } else if (m.type === 'ack') acked.add(m.n)
+      else if (m.type === 'error') {
+        clearTimeout(timer)
+        resolve({ error: `${m.code ?? 'no code'}: ${m.message}` })
+      }
+    })
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      resolve({
+        error: `exited (${code ?? signal}) before opening: ${stderr.trim().split('\n').pop() ?? ''}`
+      })
+    })
+  })
+  return { child, opened, exited }
+}
+
+export async function runCrash(opts: CrashOptions): Promise<Figures> {
+  const started = Date.now()
+  const f = figures('crash', opts.seed)
+  const rand = prng(opts.seed)
+  const maxDelayMs = opts.maxDelayMs ?? 2500
+  const openTimeoutMs = opts.openTimeoutMs ?? 60_000
+  const log = opts.log ?? (() => {})
+  const dir = await mkdtemp(join(tmpdir(), 'conclave-crash-'))
+  // acknowledged entries: the worker reported them before a kill
+  const acked = new Set<number>()
+  const lost = new Set<number>()
+  const failures: string[] = []
+  let killsBeforeOpen = 0
+  let killedWhileWriting = 0
+  const openMs: number[] = []
+
+  const check = (present: number[]): void => {
+    const have = new Set(present)
+    for (const n of acked) if (!have.has(n)) lost.add(n)
+  }
+
+  try {
+    for (let i = 0; i <= opts.kills; i++) {
+      const last = i === opts.kills
+      const delay = Math.floor(rand() * maxDelayMs)
+      const run = start(dir, acked, openTimeoutMs)
+      f.runs++
+      if (last) {
+        // the closing start only checks, then stops cleanly
+        const r = await run.opened
+        if ('error' in r) {
+          f.failedOpens++
+          failures.push(`final start: ${r.error}`)
+        } else {
+          check(r.present)
+          openMs.push(r.openMs)
+        }
+        run.child.send('stop')
+        const exit = await Promise.race([
+          run.exited,
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000).unref())
+        ])
+        if (exit === null) run.child.kill('SIGKILL')
+        break
+      }
+      let openedAt: number | null = null
+      const outcome = await Promise.race([
+        run.opened.then((r) => {
+          openedAt = Date.now()
+          return r
+        }),
+        new Promise<'timer'>((resolve) => setTimeout(() => resolve('timer'), delay).unref())
+      ])
+      if (outcome !== 'timer' && 'error' in outcome) {
+        f.failedOpens++
+        failures.push(`start ${i}: ${outcome.error}`)
+        run.child.kill('SIGKILL')
+        await run.exited
+        continue
+      }
+      if (outcome !== 'timer') {
+        check(outcome.present)
+        openMs.push(outcome.openMs)
+        // the rest of the delay is spent writing
+        const left = delay - (Date.now() - (openedAt ?? Date.now()))
+        if (left > 0) await new Promise((resolve) => setTimeout(resolve, left))
+        killedWhileWriting++
+      } else {
+        killsBeforeOpen++
+      }
+      run.child.kill('SIGKILL')
+      await run.exited
+      // a report of the run that arrived after opened settled still counts (it came before the kill)
+      if (outcome === 'timer') {
+        const r = await run.opened
+        if (!('error' in r)) {
+          check(r.present)
+          openMs.push(r.openMs)
+        }
+      }
+      if ((i + 1) % 10 === 0)
+        log(`crash: ${i + 1}/${opts.kills} kills, ${acked.size} acknowledged, ${lost.size} lost`)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  openMs.sort((a, b) => a - b)
+  f.lost = lost.size
+  f.kills = opts.kills
+  f.acknowledged = acked.size
+  f.killsBeforeOpen = killsBeforeOpen
+  f.killsWhileWriting = killedWhileWriting
+  f.openMsP50 = openMs[Math.floor(openMs.length / 2)] ?? null
+  f.openMsMax = openMs[openMs.length - 1] ?? null
+  f.failures = failures.slice(0, 10)
+  f.ms = Date.now() - started
+  return f
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2)
+  const result = await runCrash({
+    seed: flag(argv, 'seed', 1),
+    kills: flag(argv, 'kills', 200),
+    maxDelayMs: flag(argv, 'max-delay', 2500),
+    log: (line) => console.error(line)
+  })
+  console.log(JSON.stringify(result))
+}

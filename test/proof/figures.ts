@@ -1,0 +1,61 @@
+/**
+ * What every proof suite prints: one JSON line of figures. The zero goals
+ * (`lost`, `failedOpens`, `crashes`, `hangs`, `divergent`) are the suite's
+ * claims; `refused` counts what it showed to be refused. Suites add their own
+ * fields (per-case counts, timings).
+ */
+export interface Figures {
+  suite: string
+  seed: number
+  runs: number
+  lost: number
+  failedOpens: number
+  crashes: number
+  hangs: number
+  divergent: number
+  refused: number
+  ms: number
+  [extra: string]: unknown
+}
+
+export function figures(suite: string, seed: number): Figures {
+  return {
+    suite,
+    seed,
+    runs: 0,
+    lost: 0,
+    failedOpens: 0,
+    crashes: 0,
+    hangs: 0,
+    divergent: 0,
+    refused: 0,
+    ms: 0
+  }
+}
+
+/** A small seeded PRNG (mulberry32): the same seed replays the same choices. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let x = s
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A stable `code` of a refusal, or null when the error has none (a crash, not a refusal). */
+export function codeOf(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.length > 0 ? code : null
+}
+
+/** Reads `--name=value` flags of a runner's command line. */
+export function flag(argv: readonly string[], name: string, fallback: number): number {
+  const hit = argv.find((a) => a.startsWith(`--${name}=`))
+  if (!hit) return fallback
+  const n = Number(hit.slice(name.length + 3))
+  if (!Number.isFinite(n)) throw new Error(`--${name} expects a number`)
+  return n
+}

@@ -1,0 +1,27 @@
+import test from 'brittle'
+import { runDecoderFuzz } from './fuzz.js'
+import { runApplyFuzz } from './fuzz-apply.js'
+
+test('fuzz: every decoder takes 10k mutated and random inputs without a crash or a hang', async (t) => {
+  const f = await runDecoderFuzz({ seed: 7, inputs: 10_000 })
+  t.comment(
+    JSON.stringify({ ...f, decoders: f.decoders.map((d) => [d.name, d.runs, d.accepted, d.refused]) })
+  )
+  for (const d of f.decoders) {
+    t.ok(d.seedsAccepted, `${d.name}: its real entries decode`)
+    t.ok(d.refused > 0, `${d.name}: ${d.refused} of ${d.runs} refused with a code`)
+    if (d.crashes > 0) t.fail(`${d.name}: ${d.firstCrash}`)
+  }
+  t.is(f.crashes, 0, 'no crash')
+  t.is(f.hangs, 0, 'no hang')
+})
+
+test('fuzz: 1,000 mutated entries through apply on three nodes leave them with one view', async (t) => {
+  const f = await runApplyFuzz({ seed: 7, inputs: 1000, batch: 100 })
+  t.comment(JSON.stringify(f))
+  t.is(f.runs, 1000, 'every entry appended')
+  t.ok(f.refused > 900, `${f.refused} skipped with a code`)
+  t.is(f.crashes, 0, 'no base failed')
+  t.is(f.hangs, 0, 'every round converged')
+  t.is(f.divergent, 0, 'same view hash and the same skips on the three nodes')
+})
