@@ -12,7 +12,8 @@ import {
   sealArchive,
   sealIndexEntry
 } from '../../archive/index.js'
-import { encodeTranscript, type UnsignedTranscript } from '../../archive/transcript.js'
+import { encodeTranscript, TRANSCRIPT_VERSION, type UnsignedTranscript } from '../../archive/transcript.js'
+import { signedMessage } from '../helpers/transcript.js'
 import { addressEntry, archiveEntry, certifyEntry, friendEntry, revokeEntry } from '../../cluster/entries.js'
 import { encodeCardText, issueCard, type SignedCard } from '../../cluster/contact-card.js'
 import { encodeFrame } from '../../cluster/frames.js'
@@ -141,8 +142,14 @@ export function buildCorpus(): Corpus {
     })
   ]
   const holders = [HOLDER_A.publicKey, HOLDER_B.publicKey] as const
+  const author = {
+    accountId: alice.accountId,
+    deviceId: d0.deviceId,
+    keyPair: d0.signing,
+    signingKey: hex(d0.signing.publicKey)
+  }
   const transcriptValue: UnsignedTranscript = {
-    v: 1,
+    v: TRANSCRIPT_VERSION,
     conversation: {
       id,
       topic: manifest.topic,
@@ -154,7 +161,7 @@ export function buildCorpus(): Corpus {
       creator: manifest.creator,
       members: [{ accountId: alice.accountId, devices: [d0.deviceId] }]
     },
-    messages: [],
+    messages: [signedMessage(id, 0, 'first', author), signedMessage(id, 1, 'second', author)],
     tally: null,
     outcome: null,
     roots: [],

@@ -96,17 +96,17 @@ export async function runApplyFuzz(opts: ApplyFuzzOptions): Promise<Figures> {
     const seeds = realEntries(a0.conv.id, A, B, manifest, tag)
     // Zero-length blocks are left out: one of them from an indexer stalls the
     // conversation's finality (docs/reliability.md, "Known findings").
-    const arb = fc
-      .oneof(
-        { weight: 4, arbitrary: mutatedJson(seeds).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')) },
-        { weight: 3, arbitrary: mutatedBytes(seeds.map((s) => jsonCodec.encode(s))) },
-        {
-          weight: 1,
-          arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null'))
-        },
-        { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 128 }).map((u) => Buffer.from(u)) }
-      )
-      .filter((b) => b.length > 0)
+    const arb = fc.oneof(
+      { weight: 4, arbitrary: mutatedJson(seeds).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')) },
+      { weight: 3, arbitrary: mutatedBytes(seeds.map((s) => jsonCodec.encode(s))) },
+      {
+        weight: 1,
+        arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null'))
+      },
+      { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 128 }).map((u) => Buffer.from(u)) },
+      // an empty block: the author's own apply sees it as an empty buffer, every other node as none
+      { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) }
+    )
     const failed = (): boolean => nodes.some((n: Node) => n.conv.base.lastError) || scope.failures.length > 0
     let round = 0
     const appended = new Map<number, Buffer>()
@@ -148,6 +148,13 @@ export async function runApplyFuzz(opts: ApplyFuzzOptions): Promise<Figures> {
       appended.delete(r.length)
       f.refused++
       codes[r.code] = (codes[r.code] ?? 0) + 1
+    }
+    // an empty block is no entry at all: skipped everywhere without a record (safe-apply)
+    for (const [length, b] of appended) {
+      if (b.length > 0) continue
+      appended.delete(length)
+      f.refused++
+      codes['EMPTY_BLOCK_IGNORED'] = (codes['EMPTY_BLOCK_IGNORED'] ?? 0) + 1
     }
     // what apply took: kept for the report (a mutation that is still a valid entry)
     f.acceptedSamples = [...appended.values()].slice(0, 5).map((b) => b.toString('utf8').slice(0, 400))

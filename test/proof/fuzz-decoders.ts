@@ -237,8 +237,14 @@ export const DECODERS: DecoderTarget[] = [
     inputs: (k) =>
       fc.oneof(
         byteInputs(k.transcripts),
-        mutatedJson(k.transcripts.map((t) => JSON.parse(t.toString()) as unknown)).map((v) =>
-          Buffer.from(JSON.stringify(v) ?? 'null')
+        // the header line mutated as JSON, the message lines kept
+        mutatedJson(
+          k.transcripts.map((t) => JSON.parse(t.subarray(0, t.indexOf(10)).toString()) as unknown)
+        ).map((v) =>
+          Buffer.concat([
+            Buffer.from(JSON.stringify(v) ?? 'null'),
+            k.transcripts[0]!.subarray(k.transcripts[0]!.indexOf(10))
+          ])
         )
       ),
     run: (input, k) => {
@@ -249,7 +255,7 @@ export const DECODERS: DecoderTarget[] = [
         verifyMessage: (id, m) =>
           verifyMessageRecord(id, m as unknown as Parameters<typeof verifyMessageRecord>[1]),
         conversationId: k.manifest.id
-      })
+      }).full()
       return 'accepted'
     }
   },

@@ -39,6 +39,8 @@ test('entries that make apply throw are skipped and recorded identically on ever
 
   // M is a writer gone bad: raw bytes that are not JSON, shapes the handler chokes on
   await m.base.autobase.append(Buffer.from([0xff, 0x7b, 0x6e, 0x6f, 0x74]))
+  // an empty block: M's own apply gets an empty buffer, every other node none; it must leave no trace anywhere
+  await m.base.autobase.append(Buffer.alloc(0))
   await m.base.append({ type: 'boom' })
   await m.base.append({ type: 'partial', key: 'half-written' })
   await m.base.append({ type: 'add-then-throw', key: hex(outsider.publicKey) })

@@ -108,7 +108,10 @@ export function safeApply<T>(
     const shared = new CallWrites(view.batch())
     try {
       for (const node of nodes) {
-        if (node.value === null) continue
+        // An ack, or an empty block: autobase hands the author's own apply the empty buffer it
+        // appended and every other node null (an empty value is not stored), so both are skipped
+        // alike and leave no trace, or the author's view would differ from everyone else's.
+        if (node.value === null || node.value.byteLength === 0) continue
         const writer = node.from.key
         const ops: HostOp[] = []
         const membership: MembershipHost = {
