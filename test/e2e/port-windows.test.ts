@@ -209,3 +209,43 @@ test(
     t.is(await node.stop(), 0, 'and it exits cleanly')
   }
 )
+
+test(
+  'port windows over NAT-PMP against miniupnpd: mapped inside a window, removed at exit',
+  { timeout: 90_000 },
+  async (t) => {
+    if (missing) {
+      t.comment(`SKIPPED: ${missing}`)
+      t.pass('skipped: the gateway test cannot run here')
+      return
+    }
+    const net = createGatewayNet(t)
+    await startMiniupnpd(t, net, tmpHome(t, 'gw'))
+    const node = await startLanNode(t, net, ['--gateway-protocol', 'natpmp'])
+    const port = Number((await statusIn(node)).direct.listen?.split(':').pop())
+    await eventually(
+      'the NAT-PMP mapping appears',
+      async () => forwardedPorts(net).has(port),
+      3 * S * 1000,
+      50
+    )
+    t.is(
+      forwardedPorts(net).get(port),
+      `${net.lanIp}:${port}`,
+      'the gateway forwards the direct port to the node'
+    )
+    const s = await eventually(
+      'status shows the mapping',
+      async () => {
+        const r = await statusIn(node)
+        return r.windows.mapping ? r : null
+      },
+      2 * S * 1000,
+      50
+    )
+    t.is(s.windows.mapping?.external, `192.0.1.1:${port}`, 'status: the external address from the gateway')
+    t.is(s.windows.lastError, null, 'no gateway error')
+    t.is(await node.stop(), 0, 'the node exits cleanly')
+    t.absent(forwardedPorts(net).has(port), 'the mapping is gone once the node exited')
+  }
+)
