@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite drives for real: microsocks (the SOCKS5 proxy of the
-# direct-transport tests) and chromium (the browser test, through playwright-core).
+# direct-transport tests), chromium (the browser test, through playwright-core) and, as root,
+# iproute2 (the partition tests' network namespaces, docs/partitions.md).
 # Installs what is missing when run as root (CI, a fresh container); otherwise says what to install.
 set -euo pipefail
 missing=()
 command -v microsocks >/dev/null || missing+=(microsocks)
 command -v chromium >/dev/null || missing+=(chromium)
+# iproute2 (`ip`): the partition tests' network namespaces, which need root; without root they skip
+if [ "$(id -u)" -eq 0 ]; then command -v ip >/dev/null || missing+=(iproute2); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${missing[*]} for the tests" >&2

@@ -65,7 +65,8 @@ export function createSwarm(
     keyPair,
     dht: new HyperDHT({
       ...(config.bootstrap ? { bootstrap: config.bootstrap } : {}),
-      ...(host ? { host } : {})
+      ...(host ? { host } : {}),
+      ...(config.dhtReachable ? { firewalled: false } : {})
     }),
     firewall: swarmFirewall(isAllowed)
   })
