@@ -31,7 +31,7 @@ test(
     )
     t.ok(
       plan.some((p) => p.partitionMs > 20_000),
-      'one partition outlasts the 20 s idle timeout of a connection'
+      "one partition outlasts the direct transport's 20 s idle timeout"
     )
 
     const f = await runPartitions({

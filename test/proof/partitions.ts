@@ -8,7 +8,7 @@
 // runner measures how long until every node shows the same view (same view hash) holding
 // every acknowledged post, and at the end how many acknowledged posts are missing anywhere.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -54,6 +54,8 @@ export interface CycleFigures {
   acknowledged: number
   notDurable: number
   failed: number
+  /** From the heal until every node has every other device online again; null: not within convergeTimeoutMs. */
+  healToConnectedMs: number | null
   /** From the heal until every node shows the same view holding every acknowledged post; null: not within convergeTimeoutMs. */
   healToIdenticalMs: number | null
   /** From the heal until that view is also final (indexed) on every node; null: not within convergeTimeoutMs. */
@@ -80,6 +82,7 @@ export interface PartitionFigures {
   maxHealToIdenticalMs: number | null
   meanHealToIdenticalMs: number | null
   maxHealToFinalMs: number | null
+  maxHealToConnectedMs: number | null
   /** Cycles whose views were not identical within convergeTimeoutMs. */
   notConverged: number
   finalViewLength: number
@@ -141,7 +144,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes namespaces and links of earlier runs whose process is gone. */
+/** Removes the namespaces (and the nodes still running in them), links and homes of earlier runs whose process is gone. */
 export function removeStale(): string[] {
   const removed: string[] = []
   const stale = (name: string) => {
@@ -151,6 +154,14 @@ export function removeStale(): string[] {
   for (const line of ip(['netns', 'list']).split('\n')) {
     const name = line.split(' ')[0] ?? ''
     if (stale(name)) {
+      // nodes a killed run left running in there
+      for (const pid of ip(['netns', 'pids', name]).split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {
+          // gone meanwhile
+        }
+      }
       quietly(['netns', 'del', name])
       removed.push(name)
     }
@@ -159,6 +170,13 @@ export function removeStale(): string[] {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1] ?? ''
     if (stale(name)) {
       quietly(['link', 'del', name])
+      removed.push(name)
+    }
+  }
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^conclave-partitions-(\d+)-/.exec(name)
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true })
       removed.push(name)
     }
   }
@@ -481,7 +499,7 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
   const stale = removeStale()
   if (stale.length > 0) log(`removed stale ${stale.join(', ')}`)
   const lab = new Lab()
-  const root = mkdtempSync(join(tmpdir(), 'conclave-partitions-'))
+  const root = mkdtempSync(join(tmpdir(), `conclave-partitions-${process.pid}-`))
   const members = [...Array(n).keys()].map((i) => new Member(i, lab.ns(i), lab.ip(i), join(root, `n${i}`)))
   let testnet: Awaited<ReturnType<typeof createHyperTestnet>> | null = null
   let cleaned: Promise<void> | null = null
@@ -599,11 +617,17 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
       return missing
     }
 
-    /** Polls until every node shows one view hash and holds every acknowledged post. */
+    /**
+     * Polls until every node shows one view hash and that view holds every acknowledged
+     * post, then until it is final everywhere. Times are those of the poll that saw the
+     * state (reading every message to check the posts takes a while on a long view).
+     * One view hash means one view, so the posts are read from one node.
+     */
     const converge = async (from: number): Promise<{ identical: number | null; final: number | null }> => {
       let identical: number | null = null
       const deadline = from + convergeTimeoutMs
       while (Date.now() < deadline) {
+        const polledAt = Date.now()
         let views: Shown[]
         try {
           views = await shownAll()
@@ -612,13 +636,35 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
           continue
         }
         const same = views.every((v) => v.viewHash === views[0]?.viewHash)
-        if (same && identical === null && (await missingOn(acked)).size === 0) identical = Date.now() - from
-        if (identical !== null && views.every((v) => v.log.viewSignedLength === v.log.viewLength))
-          return { identical, final: Date.now() - from }
         if (!same) identical = null
+        else if (identical === null) {
+          const have = await texts(members[0] as Member)
+          if ([...acked].every((x) => have.has(x))) identical = polledAt - from
+        }
+        if (identical !== null && views.every((v) => v.log.viewSignedLength === v.log.viewLength))
+          return { identical, final: polledAt - from }
         await sleep(100)
       }
       return { identical, final: null }
+    }
+
+    /** Polls until every node has every other device online again (a live connection, either transport). */
+    const reconnect = async (from: number): Promise<number | null> => {
+      const deadline = from + convergeTimeoutMs
+      while (Date.now() < deadline) {
+        const polledAt = Date.now()
+        try {
+          const all = await Promise.all(
+            members.map(async (m) => (await m.api<StatusReport>('GET', '/api/status')).body)
+          )
+          if (all.every((st) => st.devices.length === n && st.devices.every((d) => d.online)))
+            return polledAt - from
+        } catch {
+          // a node busy or restarting its API: poll again
+        }
+        await sleep(200)
+      }
+      return null
     }
 
     // every node writes once while connected
@@ -652,13 +698,14 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
       await Promise.all(writers)
       lab.heal()
       const healed = Date.now()
-      const { identical, final } = await converge(healed)
+      const [{ identical, final }, connected] = await Promise.all([converge(healed), reconnect(healed)])
       const cf: CycleFigures = {
         cycle: c,
         shape,
         cut,
         partitionMs,
         ...f,
+        healToConnectedMs: connected,
         healToIdenticalMs: identical,
         healToFinalMs: final
       }
@@ -692,6 +739,9 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
         known.length > 0 ? Math.round(known.reduce((s, x) => s + x, 0) / known.length) : null,
       maxHealToFinalMs:
         finals.every((x) => x !== null) && finals.length > 0 ? Math.max(...(finals as number[])) : null,
+      maxHealToConnectedMs: cycleFigures.every((x) => x.healToConnectedMs !== null)
+        ? Math.max(0, ...cycleFigures.map((x) => x.healToConnectedMs as number))
+        : null,
       notConverged: idents.length - known.length,
       finalViewLength: views[0]?.log.viewLength ?? 0,
       setupMs,
