@@ -51,6 +51,12 @@ export const ConfigSchema = z
       .default(null),
     /** Address the DHT node binds; null = 127.0.0.1 when every bootstrap node is loopback, else all interfaces. */
     dhtHost: z.string().nullable().default(null),
+    /**
+     * The DHT socket is reachable by peers at the address they see (a public address, or
+     * a network without NAT between the devices): skip the firewall detection and take
+     * connections directly instead of holepunching. false = detect (docs/network.md).
+     */
+    dhtReachable: z.boolean().default(false),
     roles: z.array(RoleSchema).min(1).default(['access', 'relay']),
     /** Always-on devices index; phones should not (DESIGN §4). */
     indexer: z.boolean().default(true),

@@ -67,7 +67,8 @@ export function createSwarm(
     keyPair,
     dht: new HyperDHT({
       ...(bootstrap ? { bootstrap } : {}),
-      ...(host ? { host } : {})
+      ...(host ? { host } : {}),
+      ...(config.dhtReachable ? { firewalled: false } : {})
     }),
     firewall: swarmFirewall(isAllowed)
   })

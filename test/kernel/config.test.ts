@@ -36,6 +36,21 @@ test('archive idle age: environment in seconds, 0 = only closed conversations, b
   }
 })
 
+test('dhtReachable: off by default, a boolean in config.json', (t) => {
+  const h = home(t)
+  t.is(loadConfig({ home: h, env: {} }).dhtReachable, false, 'detect by default')
+  writeFileSync(join(h, 'config.json'), JSON.stringify({ dhtHost: '10.0.0.5', dhtReachable: true }))
+  const c = loadConfig({ home: h, env: {} })
+  t.alike([c.dhtHost, c.dhtReachable], ['10.0.0.5', true])
+  writeFileSync(join(h, 'config.json'), JSON.stringify({ dhtReachable: 'yes' }))
+  try {
+    loadConfig({ home: h, env: {} })
+    t.fail('accepted a string')
+  } catch (err) {
+    t.is((err as { code?: string }).code, 'CONFIG_INVALID', 'a string is refused')
+  }
+})
+
 test('copies and their timeout: file, environment (seconds) and flags (seconds)', (t) => {
   const h = home(t)
   writeFileSync(join(h, 'config.json'), JSON.stringify({ copies: 3, copiesTimeoutMs: 2500 }))
