@@ -36,7 +36,7 @@ import {
 } from '../archive/index.js'
 import { xwingKeyPairFromSeed } from '../src/kernel/crypto/xwing.js'
 import type { ArchiveListing } from '../src/node/archives.js'
-import { type BenchFigure, figure, peerNet, percentile, round, until } from './common.js'
+import { type BenchFigure, figure, peerNet, round, spread, until } from './common.js'
 import { twoDevicesInConversation } from './two-devices.js'
 
 const PEER = join(process.cwd(), 'dist', 'bench', 'recovery-peer.js')
@@ -45,14 +45,6 @@ const TARGET_BYTES = 1e6
 const TEXT = 200
 const BATCH = 100
 const GOAL_MS = 100
-
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
-
-/** p50, p99 and max of `xs`, rounded. */
-function spread(xs: number[]) {
-  const s = sorted(xs)
-  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s[s.length - 1]!) }
-}
 
 /** The crypto of a two-device open with both secret keys in this process, `runs` times (ms each). */
 function cryptoOpen(transcript: Buffer, runs: number): { ms: number[]; sealMs: number } {

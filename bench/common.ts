@@ -47,6 +47,12 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i]!
 }
 
+/** p50, p99 and max of `xs` (ms), rounded. */
+export function spread(xs: number[]): { p50: number; p99: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b)
+  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s[s.length - 1]!) }
+}
+
 /** Resident set size of a process in MB, from /proc. */
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')

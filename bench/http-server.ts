@@ -6,10 +6,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { decodeTranscript, encodeTranscript, type TranscriptMessage } from '../archive/transcript.js'
-import { signMessage, MESSAGE_TYPE, verifyMessageRecord } from '../conversations/entries.js'
+import { verifyMessageRecord } from '../conversations/entries.js'
 import type { MessageRecord } from '../conversations/index.js'
 import { loadConfig } from '../src/kernel/config.js'
-import { ed25519KeyPairFromSeed } from '../src/kernel/crypto/ed25519.js'
 import { randomBytes } from '../src/kernel/crypto/hash.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
@@ -17,6 +16,7 @@ import { generateMnemonic, mnemonicToSeed } from '../src/kernel/identity/mnemoni
 import { silentLogger } from '../src/kernel/log.js'
 import { listenLocalApi } from '../src/http/listen.js'
 import { ConclaveNode } from '../src/node/node.js'
+import { device, signedMessage } from '../test/helpers/transcript.js'
 import { readToken } from '../src/node/runtime-file.js'
 
 const [dir, countArg] = process.argv.slice(2) as [string, string]
@@ -42,40 +42,17 @@ const token = readToken(home)
 // The transcript: `count` discussion messages of 200 characters by two authors (this device
 // and a friend's), each signed as a conversation signs it, the whole signed by this device.
 const t0 = performance.now()
-const self = { accountId: identity.accountId, deviceId: identity.deviceId }
 const selfKey = unhex(secrets.device.signingSecretKey)
-const selfPair = { publicKey: selfKey.subarray(32), secretKey: selfKey }
-const friendPair = ed25519KeyPairFromSeed(randomBytes(32))
-const friend = { accountId: 'acc_benchfriend', deviceId: 'dev_benchfriend' }
+const self = {
+  accountId: identity.accountId,
+  deviceId: identity.deviceId,
+  keyPair: { publicKey: selfKey.subarray(32), secretKey: selfKey },
+  signingKey: hex(selfKey.subarray(32))
+}
+const friend = device(0x42, 'acc_benchfriend', 'dev_benchfriend')
 const text = 'x'.repeat(190)
 const messages: TranscriptMessage[] = []
-for (let i = 0; i < count; i++) {
-  const [who, pair] = i % 2 ? [friend, friendPair] : [self, selfPair]
-  const entry = signMessage(
-    CID,
-    {
-      type: MESSAGE_TYPE,
-      v: 1,
-      kind: 'post',
-      body: { text: `${i} ${text}` },
-      author: { ...who, signingKey: hex(pair.publicKey) },
-      hlc: { wall: 1_700_000_000_000 + i, logical: 0 }
-    },
-    pair
-  )
-  messages.push({
-    seq: i,
-    kind: 'post',
-    body: entry.body,
-    author: who,
-    hlc: entry.hlc,
-    late: false,
-    writer: hex(pair.publicKey),
-    length: (i >> 1) + 1,
-    sig: entry.sig,
-    signingKey: hex(pair.publicKey)
-  })
-}
+for (let i = 0; i < count; i++) messages.push(signedMessage(CID, i, `${i} ${text}`, i % 2 ? friend : self))
 const bytes = encodeTranscript(
   {
     v: 2,
@@ -87,7 +64,7 @@ const bytes = encodeTranscript(
       options: [],
       deadline: null,
       createdAt: 1_700_000_000_000,
-      creator: self,
+      creator: { accountId: self.accountId, deviceId: self.deviceId },
       members: [
         { accountId: self.accountId, devices: [self.deviceId] },
         { accountId: friend.accountId, devices: [friend.deviceId] }
@@ -98,7 +75,7 @@ const bytes = encodeTranscript(
     outcome: null,
     roots: [],
     archivedAt: Date.now(),
-    archivedBy: { deviceId: identity.deviceId, signingKey: hex(selfPair.publicKey) }
+    archivedBy: { deviceId: identity.deviceId, signingKey: self.signingKey }
   },
   selfKey
 )

@@ -16,7 +16,7 @@
 // lines, the status JSON captured once from the node) — no auth, no validation, no node.
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type BenchFigure, closePeers, figure, forkPeer, percentile, round, tempDir } from './common.js'
+import { type BenchFigure, closePeers, figure, forkPeer, round, spread, tempDir } from './common.js'
 
 const SERVER = join(process.cwd(), 'dist', 'bench', 'http-server.js')
 const CLIENT = join(process.cwd(), 'dist', 'bench', 'http-client.js')
@@ -34,11 +34,6 @@ interface Ready {
   builtMs: number
   decodeMs: number
   rssMb: number
-}
-
-function spread(ms: number[]) {
-  const s = [...ms].sort((a, b) => a - b)
-  return { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s[s.length - 1]!) }
 }
 
 export async function run(opts: { quick: boolean; n?: number }): Promise<Record<string, BenchFigure>> {

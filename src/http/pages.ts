@@ -1,4 +1,5 @@
 import type { ArchiveSummary, FriendSummary, StatusReport } from '../node/node-api.js'
+import { bodyText } from '../node/message-text.js'
 import { escapeHtml, layout, pager, when } from './page-layout.js'
 import { tallyChart } from './tally-chart.js'
 
@@ -107,15 +108,6 @@ interface Shown {
   tally: Record<string, unknown> | null
   outcome: { state: string; winners: string[]; reachedAt: number } | null
   unsupported: string | null
-}
-
-/** A message body as one line: its text or choice(s) when it has them, else its JSON. */
-export function bodyText(body: Record<string, unknown>): string {
-  if (typeof body['text'] === 'string') return body['text']
-  if (typeof body['choice'] === 'string') return body['choice']
-  if (Array.isArray(body['choices'])) return body['choices'].join(', ')
-  const json = JSON.stringify(body)
-  return json === '{}' ? '' : json
 }
 
 /**

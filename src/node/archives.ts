@@ -33,6 +33,7 @@ import type { Logger } from '../kernel/log.js'
 import type { LoadedIdentity } from '../kernel/identity/home-store.js'
 import type { Ack, AckOptions } from './durability.js'
 import { NodeErrors } from './errors.js'
+import { bodyText } from './message-text.js'
 import type {
   ArchiveMessagesPage,
   ArchiveOpenProgress,
@@ -147,16 +148,7 @@ interface PeerChannel {
 /** The title an archive of a conversation gets: what its id is the keyed hash of. */
 /** What a search looks in: the kind, the author's device and the body's text. */
 function searchText(m: TranscriptMessage): string {
-  const b = m.body
-  const text =
-    typeof b.text === 'string'
-      ? b.text
-      : typeof b.choice === 'string'
-        ? b.choice
-        : Array.isArray(b.choices)
-          ? b.choices.join(', ')
-          : JSON.stringify(b)
-  return `${m.kind} ${m.author.deviceId} ${text}`.toLowerCase()
+  return `${m.kind} ${m.author.deviceId} ${bodyText(m.body)}`.toLowerCase()
 }
 
 export function archiveTitle(conversationId: string, topic: string): string {

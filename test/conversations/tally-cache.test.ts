@@ -16,6 +16,7 @@ import {
   type InputSource,
   TallyCache
 } from '../../conversations/tally-cache.js'
+import { prng } from '../helpers/prng.js'
 
 const OPTIONS = ['a', 'b', 'c', 'd']
 const MEMBERS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']
@@ -28,18 +29,6 @@ const CONFIG: ConsensusConfig = Object.freeze({
   delegation: true
 })
 const DIGEST = '00'.repeat(32)
-
-/** A small seeded PRNG (mulberry32): the same run every time. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let x = s
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomMessage(r: () => number, t: number): TallyMessage {
   const account = MEMBERS[Math.floor(r() * MEMBERS.length)]!
@@ -81,7 +70,7 @@ function replay(entries: Array<{ m: TallyMessage }>): Tally {
 }
 
 test('the cached tally equals a fresh replay through appends, rejections and reorders', async (t) => {
-  const r = rng(7)
+  const r = prng(7)
   const log = new Log()
   const cache = new TallyCache(CONFIG, DIGEST)
   let clock = 1
@@ -139,7 +128,7 @@ test('a tally the cache was not given back is rebuilt, not reused', async (t) =>
 })
 
 test('cloneTally copies every figure, and the copy evolves like the original', (t) => {
-  const r = rng(11)
+  const r = prng(11)
   const a = createTally(CONFIG)
   for (let i = 1; i < 400; i++) applyMessage(a, randomMessage(r, i))
   const b = cloneTally(a)!

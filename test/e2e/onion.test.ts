@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import test from 'brittle'
 import type { StatusReport } from '../../src/node/node-api.js'
 import { tmpHome } from '../helpers/cli.js'
-import { netnsUnavailable } from '../helpers/netns.js'
+import { netnsUnavailable, skipWhen } from '../helpers/netns.js'
 import { eventually, startNode } from '../helpers/node-process.js'
 
 function must(args: string[]): void {
@@ -13,7 +13,7 @@ function must(args: string[]): void {
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stdout}${r.stderr}`)
 }
 
-const missing = netnsUnavailable(['microsocks', 'tcpdump', 'nsenter'])
+const skip = skipWhen('e2e/onion', netnsUnavailable(['microsocks', 'tcpdump', 'nsenter']))
 
 /**
  * The node runs in a network namespace whose default route leads out of a
@@ -26,13 +26,8 @@ const missing = netnsUnavailable(['microsocks', 'tcpdump', 'nsenter'])
  */
 test(
   'onion mode: dials an onion name through SOCKS5 and no DNS query leaves the node',
-  { timeout: 120_000 },
+  { timeout: 120_000, ...skip },
   async (t) => {
-    if (missing) {
-      t.comment(`SKIPPED: ${missing}`)
-      t.pass('skipped: the capture test cannot run here')
-      return
-    }
     const ns = `cvtor${randomBytes(3).toString('hex')}`
     must(['ip', 'netns', 'add', ns])
     t.teardown(() => void spawnSync('ip', ['netns', 'delete', ns]), { order: Number.POSITIVE_INFINITY })

@@ -1,4 +1,5 @@
 import test from 'brittle'
+import { skipWhen } from '../helpers/netns.js'
 import { namespaceSupport, planCycles, runPartitions } from '../proof/partitions.js'
 
 // The short version of the partition run (docs/partitions.md): three real nodes, each in its
@@ -6,16 +7,11 @@ import { namespaceSupport, planCycles, runPartitions } from '../proof/partitions
 // long version is scripts/soak-partitions.js.
 const SHORT = { nodes: 3, cycles: 3, seed: 7, minPartitionMs: 5_000, maxPartitionMs: 22_000 }
 
-const unsupported = namespaceSupport()
-if (unsupported !== null) {
-  // visible in the run's output, and brittle reports the test as skipped (never as passed)
-  console.log(`# SKIPPED: partitions: ${unsupported}`)
-  console.error(`SKIPPED: e2e/partitions: ${unsupported}`)
-}
+const skip = skipWhen('e2e/partitions', namespaceSupport())
 
 test(
   'partitions: 3 nodes in network namespaces, cut and healed 3 times while writing: nothing acknowledged is lost, identical views within 10 s of each heal',
-  { timeout: 300_000, skip: unsupported !== null },
+  { timeout: 300_000, ...skip },
   async (t) => {
     const plan = planCycles({
       nodes: SHORT.nodes,

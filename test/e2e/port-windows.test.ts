@@ -11,6 +11,7 @@ import {
   forwardedPorts,
   type GatewayNet,
   netnsUnavailable,
+  skipWhen,
   spawnIn,
   startMiniupnpd
 } from '../helpers/netns.js'
@@ -60,17 +61,12 @@ function wanConnects(net: GatewayNet, port: number): boolean {
   return r.stdout.includes('connected')
 }
 
-const missing = netnsUnavailable(['miniupnpd', 'nft'])
+const skip = skipWhen('e2e/port-windows', netnsUnavailable(['miniupnpd', 'nft']))
 
 test(
   'port windows against miniupnpd: mapped only inside the windows, removed after each and on exit',
-  { timeout: 120_000 },
+  { timeout: 120_000, ...skip },
   async (t) => {
-    if (missing) {
-      t.comment(`SKIPPED: ${missing}`)
-      t.pass('skipped: the gateway test cannot run here')
-      return
-    }
     const net = createGatewayNet(t)
     const dir = tmpHome(t, 'gw')
     await startMiniupnpd(t, net, dir)
@@ -150,13 +146,8 @@ test(
 
 test(
   'a gateway that answers garbage, refuses or stays silent: the node keeps running with a coded error',
-  { timeout: 120_000 },
+  { timeout: 120_000, ...skip },
   async (t) => {
-    if (missing) {
-      t.comment(`SKIPPED: ${missing}`)
-      t.pass('skipped: the gateway test cannot run here')
-      return
-    }
     const net = createGatewayNet(t)
     const dir = tmpHome(t, 'badgw')
     const modeFile = join(dir, 'mode')
@@ -212,13 +203,8 @@ test(
 
 test(
   'port windows over NAT-PMP against miniupnpd: mapped inside a window, removed at exit',
-  { timeout: 90_000 },
+  { timeout: 90_000, ...skip },
   async (t) => {
-    if (missing) {
-      t.comment(`SKIPPED: ${missing}`)
-      t.pass('skipped: the gateway test cannot run here')
-      return
-    }
     const net = createGatewayNet(t)
     await startMiniupnpd(t, net, tmpHome(t, 'gw'))
     const node = await startLanNode(t, net, ['--gateway-protocol', 'natpmp'])

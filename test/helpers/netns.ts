@@ -33,6 +33,18 @@ function must(args: string[]): string {
   return r.out
 }
 
+/**
+ * Brittle's options for a test that cannot run where `why` is set: skipped, and
+ * said where the run's output shows it — reported as skipped, never as passed.
+ */
+export function skipWhen(name: string, why: string | null): { skip: boolean } {
+  if (why !== null) {
+    console.log(`# SKIPPED: ${name}: ${why}`)
+    console.error(`SKIPPED: ${name}: ${why}`)
+  }
+  return { skip: why !== null }
+}
+
 /** Why the namespace tests cannot run here, or null when they can. */
 export function netnsUnavailable(tools: string[] = []): string | null {
   if (process.getuid?.() !== 0) return 'not root: creating network namespaces needs CAP_NET_ADMIN'

@@ -1,27 +1,41 @@
-import test from 'brittle'
+import test, { type Test } from 'brittle'
 import { decodeTranscript, encodeTranscript, type TranscriptMessage } from '../../archive/transcript.js'
 import { ensureToken } from '../../src/http/listen.js'
 import { buildServer } from '../../src/http/server.js'
 import { hex, unhex } from '../../src/kernel/encoding.js'
 import { inProcessNode } from '../helpers/in-process-node.js'
-import { checksFor, device, signedMessage, transcriptOf } from '../helpers/transcript.js'
+import { checksFor, device, signedMessage, type TestDevice, transcriptOf } from '../helpers/transcript.js'
 
 const CID = 'conv_pages_test'
 const ID = 'ab'.repeat(32)
 
-test("an open archive's messages: page by page, searched, each checked, closed", async (t) => {
+/** A node with its API (`get`, `close` with the token) and this node's device as a transcript signer. */
+async function setup(t: Test) {
   const { node, home } = await inProcessNode(t)
   const token = ensureToken(home)
   const app = buildServer({ api: node, token })
   t.teardown(() => app.close())
+  const headers = { host: '127.0.0.1:7777', authorization: `Bearer ${token}` }
   const get = async (url: string) => {
-    const r = await app.inject({
-      method: 'GET',
-      url,
-      headers: { host: '127.0.0.1:7777', authorization: `Bearer ${token}` }
-    })
+    const r = await app.inject({ method: 'GET', url, headers })
     return { status: r.statusCode, json: JSON.parse(r.body) }
   }
+  const close = async () =>
+    JSON.parse(
+      (await app.inject({ method: 'POST', url: `/api/archives/${ID}/close`, headers })).body
+    ) as unknown
+  const secret = unhex(node.identity.secrets.device.signingSecretKey)
+  const self: TestDevice = {
+    accountId: node.identity.identity.accountId,
+    deviceId: node.identity.identity.deviceId,
+    keyPair: { publicKey: secret.subarray(32), secretKey: secret },
+    signingKey: hex(secret.subarray(32))
+  }
+  return { node, get, close, self }
+}
+
+test("an open archive's messages: page by page, searched, each checked, closed", async (t) => {
+  const { node, get, close, self } = await setup(t)
 
   const notOpen = await get(`/api/archives/${ID}/messages`)
   t.is(notOpen.status, 409, 'not open yet')
@@ -34,19 +48,12 @@ test("an open archive's messages: page by page, searched, each checked, closed",
   t.is((await get(`/api/archives/not-hex/messages`)).status, 400, 'a malformed id')
 
   // A transcript archived by this node's device, of messages by it and a friend's device, as an open leaves it.
-  const secret = unhex(node.identity.secrets.device.signingSecretKey)
-  const self = {
-    accountId: node.identity.identity.accountId,
-    deviceId: node.identity.identity.deviceId,
-    keyPair: { publicKey: secret.subarray(32), secretKey: secret },
-    signingKey: hex(secret.subarray(32))
-  }
   const friend = device(9, 'acc_friend', 'dev_friend')
   const messages: TranscriptMessage[] = []
   for (let i = 0; i < 120; i++)
     messages.push(signedMessage(CID, i, i % 10 === 3 ? `Needle ${i}` : `hay ${i}`, i % 2 ? friend : self))
   const transcript = decodeTranscript(
-    encodeTranscript(transcriptOf(CID, messages, self), secret),
+    encodeTranscript(transcriptOf(CID, messages, self), self.keyPair.secretKey),
     checksFor(self, CID)
   )
   node.archives.keepOpen({ id: ID, title: 'pages', transcript }, { verify: false })
@@ -73,40 +80,17 @@ test("an open archive's messages: page by page, searched, each checked, closed",
   const byAuthor = await get(`/api/archives/${ID}/messages?q=dev_friend&limit=0`)
   t.is(byAuthor.json.total, 60, "the friend's device's messages")
 
-  const close = await app.inject({
-    method: 'POST',
-    url: `/api/archives/${ID}/close`,
-    headers: { host: '127.0.0.1:7777', authorization: `Bearer ${token}` }
-  })
-  t.alike(JSON.parse(close.body), { closed: true }, 'closed')
+  t.alike(await close(), { closed: true }, 'closed')
   t.is((await get(`/api/archives/${ID}/messages`)).status, 409, 'and not readable any more')
 })
 
 test('a page with a message whose signature fails is refused, and so is every page after', async (t) => {
-  const { node, home } = await inProcessNode(t)
-  const token = ensureToken(home)
-  const app = buildServer({ api: node, token })
-  t.teardown(() => app.close())
-  const get = async (url: string) => {
-    const r = await app.inject({
-      method: 'GET',
-      url,
-      headers: { host: '127.0.0.1:7777', authorization: `Bearer ${token}` }
-    })
-    return { status: r.statusCode, json: JSON.parse(r.body) }
-  }
-  const secret = unhex(node.identity.secrets.device.signingSecretKey)
-  const self = {
-    accountId: node.identity.identity.accountId,
-    deviceId: node.identity.identity.deviceId,
-    keyPair: { publicKey: secret.subarray(32), secretKey: secret },
-    signingKey: hex(secret.subarray(32))
-  }
+  const { node, get, self } = await setup(t)
   const friend = device(9, 'acc_friend', 'dev_friend')
   const messages = Array.from({ length: 80 }, (_, i) => signedMessage(CID, i, `m ${i}`, friend))
   messages[60] = { ...messages[60]!, body: { text: 'put in the friend’s mouth by the archiver' } }
   const transcript = decodeTranscript(
-    encodeTranscript(transcriptOf(CID, messages, self), secret),
+    encodeTranscript(transcriptOf(CID, messages, self), self.keyPair.secretKey),
     checksFor(self, CID)
   )
   node.archives.keepOpen({ id: ID, title: 'forged', transcript }, { verify: false })

@@ -33,17 +33,7 @@ export function figures(suite: string, seed: number): Figures {
   }
 }
 
-/** A small seeded PRNG (mulberry32): the same seed replays the same choices. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let x = s
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { prng } from '../helpers/prng.js'
 
 /** A stable `code` of a refusal, or null when the error has none (a crash, not a refusal). */
 export function codeOf(err: unknown): string | null {

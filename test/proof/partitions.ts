@@ -15,6 +15,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import createHyperTestnet from 'hyperdht/testnet.js'
 import type { StatusReport } from '../../src/node/node-api.js'
+import { eventually } from '../../src/kernel/wait.js'
+import { prng } from '../helpers/prng.js'
 
 const CONCLAVE_BIN = fileURLToPath(new URL('../../bin/conclave.js', import.meta.url))
 const RELAY = fileURLToPath(new URL('./ns-relay.js', import.meta.url))
@@ -389,38 +391,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
-/** mulberry32: a small seeded generator, so a run can be repeated. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | null | false>,
-  timeoutMs: number
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v
-      last = v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(last)}`)
-    await sleep(250)
-  }
-}
-
 interface Shown {
   viewHash: string
   total: number
@@ -470,7 +440,7 @@ export function planCycles(o: {
   minMs: number
   maxMs: number
 }): PlannedCycle[] {
-  const rand = rng(o.seed)
+  const rand = prng(o.seed)
   const shapes: Shape[] =
     o.nodes >= 4 ? ['isolate', 'split', 'oneway', 'apart'] : ['isolate', 'oneway', 'apart']
   const out: PlannedCycle[] = []
@@ -493,7 +463,7 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
   const maxMs = opts.maxPartitionMs ?? 25_000
   const copiesTimeoutMs = opts.copiesTimeoutMs ?? 4_000
   const convergeTimeoutMs = opts.convergeTimeoutMs ?? 60_000
-  const jitter = rng(opts.seed + 1)
+  const jitter = prng(opts.seed + 1)
   const started = Date.now()
 
   const stale = removeStale()
@@ -535,13 +505,14 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
     }
     await Promise.all(
       members.map((m) =>
-        waitFor(
+        eventually(
           `${n} devices online on node ${m.i}`,
           async () => {
             const s = (await m.api<StatusReport>('GET', '/api/status')).body
             return s.devices.length === n && s.devices.every((d) => d.online)
           },
-          180_000
+          180_000,
+          250
         )
       )
     )
@@ -563,10 +534,11 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
     const convo = `/api/conversations/${id}`
     await Promise.all(
       members.map((m) =>
-        waitFor(
+        eventually(
           `node ${m.i} opens the conversation`,
           async () => (await m.api('GET', `${convo}?limit=0`)).status === 200,
-          120_000
+          120_000,
+          250
         )
       )
     )
