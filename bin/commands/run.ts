@@ -24,7 +24,8 @@ An empty home is initialised first (the 24 words are printed once).
 
   --port P              local API port (0 = any free port, printed; default 0)
   --bootstrap H:P,…     DHT bootstrap nodes instead of the public ones (tests: a local testnet)
-  --role access,relay   this device's roles (default both)
+  --role access,relay   this device's roles (default both; relay only on a home that
+                        joined as a relay and keeps public keys only)
   --socks5 H:P          dial direct connections through a SOCKS5 proxy (e.g. Tor at
                         127.0.0.1:9050; names, .onion too, are resolved by the proxy)
   --direct-port P       TCP port for direct connections from other devices (default 0:
@@ -75,7 +76,7 @@ downloads the cluster log (progress on stderr) before it starts.`,
     const recoverTimeout = values['recover-timeout']
     if (recoverTimeout !== undefined && !/^\d{1,6}$/.test(recoverTimeout))
       throw KernelErrors.CLI_USAGE('--recover-timeout takes a whole number of seconds')
-    const config = loadConfig({
+    let config = loadConfig({
       home: ctx.home,
       env: ctx.env,
       flags: {
@@ -123,6 +124,15 @@ downloads the cluster log (progress on stderr) before it starts.`,
         `recovered device ${r.device} (${r.deviceId}): writer epoch ${r.previousEpoch} → ${r.epoch}, ` +
           `${r.cores} cores, ${formatBytes(r.bytes)} downloaded in ${(r.ms / 1000).toFixed(1)} s`
       )
+    }
+    if (
+      values.role === undefined &&
+      ctx.env.CONCLAVE_ROLE === undefined &&
+      config.roles.includes('access') &&
+      loadIdentity(config.home).secrets.device.xwingSecretKey === undefined
+    ) {
+      // a home that joined as a relay keeps public keys only: it runs as a relay unless told otherwise
+      config = { ...config, roles: ['relay'] }
     }
     const node = new ConclaveNode({ config })
     await node.ready()

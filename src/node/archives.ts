@@ -176,7 +176,8 @@ export class ArchiveManager extends Resource {
   readonly #looked = new Map<string, { state: string; lastWall: number }>()
   /** Account-wide: archive ids are keyed hashes of titles under it (docs/archive.md §11). */
   readonly #indexKey: Buffer
-  readonly #xwingSecret: Buffer
+  /** Null on a relay-only device: it keeps the public key only. */
+  readonly #xwingSecretKey: Buffer | null
   readonly #xwingPublic: Buffer
   readonly #checks: Rerun
   #nextId = 1
@@ -187,11 +188,22 @@ export class ArchiveManager extends Resource {
     this.#c = components
     const { secrets } = components.identity
     this.#indexKey = labelledHash('conclave/v1/archive-index', [unhex(secrets.cluster.encryptionKey)])
-    this.#xwingSecret = unhex(secrets.device.xwingSecretKey)
-    this.#xwingPublic = xwingPublicKeyFromSecret(this.#xwingSecret)
+    const { xwingSecretKey, xwingPublicKey } = secrets.device
+    this.#xwingSecretKey = xwingSecretKey === undefined ? null : unhex(xwingSecretKey)
+    this.#xwingPublic = this.#xwingSecretKey
+      ? xwingPublicKeyFromSecret(this.#xwingSecretKey)
+      : unhex(xwingPublicKey!)
     this.#checks = new Rerun(
       () => this.#check(),
       () => this.closing !== null
+    )
+  }
+
+  /** The X-Wing secret key; a relay has none and so opens and peels nothing. */
+  #xwingSecret(): Buffer {
+    if (this.#xwingSecretKey) return this.#xwingSecretKey
+    throw NodeErrors.NODE_ARCHIVE_NOT_HOLDER(
+      'this device is a relay: it keeps public keys only and opens no archive'
     )
   }
 
@@ -506,7 +518,7 @@ export class ArchiveManager extends Resource {
         envelopeFor(header.envelopes, keyCtx, this.#xwingPublic),
         waitMs
       )
-      const dataKey = peelInner(inner, this.#xwingSecret, keyCtx)
+      const dataKey = peelInner(inner, this.#xwingSecret(), keyCtx)
       opener.unlock(dataKey)
       dataKey.fill(0)
       phase('decrypting')
@@ -517,7 +529,7 @@ export class ArchiveManager extends Resource {
       const indexCtx = indexEntryContext(entry)
       const titleEnvelope = envelopeFor(entry.envelopes, indexCtx, this.#xwingPublic)
       const titleInner = await this.#askPeel(other, r, holders, 'index', titleEnvelope, waitMs)
-      const { title } = openIndexEntry(entry, titleInner, this.#xwingSecret, this.#indexKey)
+      const { title } = openIndexEntry(entry, titleInner, this.#xwingSecret(), this.#indexKey)
 
       phase('verifying')
       const devices = await this.#c.cluster.devices()
@@ -821,7 +833,7 @@ export class ArchiveManager extends Resource {
   #peelOuterFor(req: z.infer<typeof PeelRequestSchema>, ctx: LayerContext, forDevice: string): Buffer {
     const inner = peelOuter(
       { innerHolder: req.innerHolder, sealed: unhex(req.sealed) },
-      this.#xwingSecret,
+      this.#xwingSecret(),
       ctx
     )
     this.#c.log.info('peeled an archive layer for another holder', { archive: req.archive, for: forDevice })

@@ -579,6 +579,8 @@ export class ConversationManager extends Resource {
       const id = conversationIdFor(unhex(offer.data.baseKey))
       if (!this.#records.has(id)) {
         const { identity, secrets } = this.#c.identity
+        // a relay keeps no X-Wing secret (it also has no access role, checked above)
+        if (secrets.device.xwingSecretKey === undefined) return
         const key = openConversationKey(offer.data.sealedKey, unhex(secrets.device.xwingSecretKey), {
           conversationId: id,
           deviceId: identity.deviceId

@@ -17,6 +17,10 @@ export const NodeErrors = defineCodes({
     status: 500,
     doc: 'Thrown at start when a file the node keeps in its home (conversations.json) cannot be read or is malformed; the file is left as it is.'
   },
+  NODE_RELAY_ONLY: {
+    status: 409,
+    doc: 'Thrown at start when the home keeps public keys only (it joined as a relay) but the node is asked to run with the access role: it could open no conversation or archive. Run it with --role relay, or join again with an invite for an access device.'
+  },
   NODE_STORE_FAILED: {
     status: 500,
     doc: 'Thrown when the on-disk store cannot be opened; the path and cause are included.'

@@ -14,7 +14,13 @@ import { PairingServer } from '../../cluster/pairing.js'
 import { type Config, dhtBindHost } from '../kernel/config.js'
 import { hex, unhex } from '../kernel/encoding.js'
 import { KernelErrors } from '../kernel/errors.js'
-import { identityFromSeed, type LoadedIdentity, loadIdentity } from '../kernel/identity/home-store.js'
+import {
+  identityFromSeed,
+  type LoadedIdentity,
+  loadIdentity,
+  relaySecrets,
+  updateSecrets
+} from '../kernel/identity/home-store.js'
 import { deriveDevice, deriveRoot } from '../kernel/identity/keys.js'
 import { Rerun, Resource } from '../kernel/lifecycle.js'
 import { createLogger, type Logger } from '../kernel/log.js'
@@ -173,6 +179,21 @@ export class ConclaveNode extends Resource implements NodeApi {
       )
     }
     for (const k of readTrusted(this.home)) this.#trusted.add(k)
+    if (this.config.roles.includes('access') && secrets.device.xwingSecretKey === undefined) {
+      throw NodeErrors.NODE_RELAY_ONLY(
+        'this home keeps public keys only (it joined as a relay); run it with --role relay'
+      )
+    }
+    if (!this.config.roles.includes('access')) {
+      // a relay keeps only public keys: an X-Wing secret left from before (a recovered or
+      // re-roled device without the root) is dropped from its home for good
+      const kept = relaySecrets(secrets)
+      if (kept !== secrets) {
+        updateSecrets(this.home, kept)
+        this.identity = { ...this.identity, secrets: kept }
+        this.log.info('relay: dropped the X-Wing secret key from this home; it keeps the public key only')
+      }
+    }
 
     this.store = await openHomeStore(this.home, this.identity)
 
@@ -864,11 +885,15 @@ export class ConclaveNode extends Resource implements NodeApi {
   /** Builds the new device's identity and secrets (no seed) and certifies it in the cluster. */
   async #issueDevice(seed: Buffer, device: number, opts: InviteOptions): Promise<Uint8Array> {
     const { identity: mine } = this.identity
-    const { identity, secrets } = identityFromSeed(seed, {
+    const roles = opts.roles ?? ['access', 'relay']
+    const issued = identityFromSeed(seed, {
       device,
       keepRoot: false,
       now: new Date(this.now())
     })
+    const identity = issued.identity
+    // a device without the access role never receives the X-Wing secret (docs/archive.md, "Relays")
+    const secrets = roles.includes('access') ? issued.secrets : relaySecrets(issued.secrets)
     identity.joined = true
     const dev = deriveDevice(seed, device)
     const root = deriveRoot(seed)
@@ -883,7 +908,7 @@ export class ConclaveNode extends Resource implements NodeApi {
         signingKey: hex(dev.signing.publicKey),
         xwingKey: hex(dev.xwing.publicKey),
         writerKey: secrets.writer.publicKey,
-        roles: opts.roles ?? ['access', 'relay'],
+        roles,
         indexer: opts.indexer ?? false,
         ...(opts.name ? { name: opts.name } : {}),
         issuedAt: this.now()

@@ -33,9 +33,21 @@ test('an empty transcript and a large one', async (t) => {
   t.alike(empty.full().messages, [])
   const big = decodeTranscript(encodedTranscript(CID, 5000, by), checksFor(by))
   const seen: number[] = []
-  await big.verifyAll({ slice: 1000, onProgress: (p) => seen.push(p.done) })
+  await big.verifyAll({ slice: 1000, budgetMs: Infinity, onProgress: (p) => seen.push(p.done) })
   t.alike(seen, [1000, 2000, 3000, 4000, 5000, 5000], 'progress in slices')
   t.is(big.message(4999).body.text, 'message 4999')
+})
+
+test('verifyAll yields to the event loop once its time budget is spent', async (t) => {
+  const big = decodeTranscript(encodedTranscript(CID, 400, by), checksFor(by))
+  let turns = 0
+  const tick = setInterval(() => turns++, 0)
+  const seen: number[] = []
+  await big.verifyAll({ budgetMs: 0, onProgress: (p) => seen.push(p.done) })
+  clearInterval(tick)
+  t.is(seen.length, 51, 'with no budget it yields every 8 messages (50 times, then the end)')
+  t.ok(turns > 0, 'timers ran while it checked')
+  t.alike(big.verified, { done: 400, total: 400 })
 })
 
 test('the header: shape, signature, signer, conversation', (t) => {

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'brittle'
+import { hex } from '../../src/kernel/encoding.js'
+import { deriveDevice } from '../../src/kernel/identity/keys.js'
 import { conclave, tmpHome } from '../helpers/cli.js'
 import { archivesOf, closedVote, show } from '../helpers/convo.js'
 import { eventually, startNode, statusOf } from '../helpers/node-process.js'
@@ -12,7 +14,7 @@ const CHOICE = 'under-the-quokka-bridge'
 const OTHER = 'behind-the-marmot-shed'
 
 /** Every file under `dir` (RocksDB tables, logs, JSON), with the needles each one contains. */
-function scan(dir: string, needles: string[]): Array<{ file: string; found: string[] }> {
+function scan(dir: string, needles: Array<string | Buffer>): Array<{ file: string; found: string[] }> {
   const hits: Array<{ file: string; found: string[] }> = []
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
@@ -20,8 +22,14 @@ function scan(dir: string, needles: string[]): Array<{ file: string; found: stri
       if (statSync(p).isDirectory()) walk(p)
       else {
         const bytes = readFileSync(p)
-        const found = needles.filter((n) => bytes.includes(Buffer.from(n, 'utf8')))
-        if (found.length) hits.push({ file: p, found })
+        const found = needles.filter((n) =>
+          bytes.includes(typeof n === 'string' ? Buffer.from(n, 'utf8') : n)
+        )
+        if (found.length)
+          hits.push({
+            file: p,
+            found: found.map((n) => (typeof n === 'string' ? n : `0x${n.toString('hex')}`))
+          })
       }
     }
   }
@@ -46,6 +54,14 @@ test(
     const jb = await inviteAndJoin(t, a, homeB, net.bootstrapFlag, ['--indexer'])
     const b = await startNode(t, homeB, { bootstrap: net.bootstrapFlag })
     const jr = await inviteAndJoin(t, a, homeR, net.bootstrapFlag, ['--role', 'relay'])
+    // the relay joined with public keys only: its X-Wing secret (derivable from A's seed) is nowhere in its home
+    const relaySecrets = JSON.parse(readFileSync(join(homeR, 'secrets.json'), 'utf8'))
+    const relayXwing = deriveDevice(
+      Buffer.from(JSON.parse(readFileSync(join(homeA, 'secrets.json'), 'utf8')).seed, 'hex'),
+      jr.device
+    ).xwing
+    t.is(relaySecrets.device.xwingSecretKey, undefined, "the relay's secrets.json has no X-Wing secret key")
+    t.is(relaySecrets.device.xwingPublicKey, hex(relayXwing.publicKey), 'only its public key')
     const r = await startNode(t, homeR, { bootstrap: net.bootstrapFlag, args: ['--role', 'relay'] })
     const idA = (await statusOf(a)).devices.find((d) => d.self)!.deviceId
     await eventually(
@@ -144,6 +160,11 @@ test(
     await r.stop()
     const hits = scan(homeR, [TOPIC, 'zanzibar-lighthouse', CHOICE, OTHER])
     t.alike(hits, [], "the relay's files hold no plaintext of the topic, title or ballots")
+    const keyHits = scan(homeR, [
+      Buffer.from(relayXwing.secretKey),
+      Buffer.from(hex(relayXwing.secretKey), 'utf8')
+    ])
+    t.alike(keyHits, [], "the relay's files hold no X-Wing secret key, raw or as hex")
 
     // with B offline, A cannot open it
     await b.stop()

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { KernelErrors } from '../errors.js'
 import type { AccountId, DeviceId } from '../ids.js'
+import { xwingPublicKeyFromSecret } from '../crypto/xwing.js'
 import { deriveCluster, deriveDevice, deriveRoot, deriveWriter } from './keys.js'
 
 /**
@@ -57,10 +58,16 @@ export const SecretsFileSchema = z
       .object({
         index: z.number().int().min(0),
         signingSecretKey: Hex,
-        xwingSecretKey: Hex,
+        /** Absent on a relay-only device: it keeps only the public key (docs/archive.md, "Relays"). */
+        xwingSecretKey: Hex.optional(),
+        /** Present when the secret is absent. */
+        xwingPublicKey: Hex.optional(),
         corestorePrimaryKey: Hex
       })
-      .strict(),
+      .strict()
+      .refine((d) => d.xwingSecretKey !== undefined || d.xwingPublicKey !== undefined, {
+        message: 'the device needs its X-Wing secret key or, on a relay, its public key'
+      }),
     writer: z.object({ epoch: z.number().int().min(0), publicKey: Hex, secretKey: Hex }).strict(),
     cluster: z.object({ encryptionKey: Hex }).strict()
   })
@@ -149,6 +156,18 @@ export function writeIdentity(home: string, identity: IdentityFile, secrets: Sec
     `${JSON.stringify(IdentityFileSchema.parse(identity), null, 2)}\n`,
     0o644
   )
+}
+
+/**
+ * The secrets of a device that has no `access` role: the X-Wing secret (which opens
+ * conversation keys and archive layers sealed to this device) is replaced by its public key.
+ * A home that keeps the seed is returned unchanged: the seed derives every key anyway.
+ */
+export function relaySecrets(secrets: SecretsFile): SecretsFile {
+  if (secrets.seed !== undefined || secrets.device.xwingSecretKey === undefined) return secrets
+  const { xwingSecretKey, ...device } = secrets.device
+  const xwingPublicKey = hex(xwingPublicKeyFromSecret(Buffer.from(xwingSecretKey, 'hex')))
+  return { ...secrets, device: { ...device, xwingPublicKey } }
 }
 
 /** Rewrites only identity.json (e.g. a settled epoch). */
