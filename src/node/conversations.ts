@@ -28,6 +28,7 @@ import { type LoadedIdentity, writeFileAtomic } from '../kernel/identity/home-st
 import { Resource } from '../kernel/lifecycle.js'
 import type { Logger } from '../kernel/log.js'
 import { coreKeyFor } from '../kernel/substrate/index.js'
+import { type BlindCores, MAX_BLIND_CORES } from './blind-cores.js'
 import type { Ack, AckOptions } from './durability.js'
 import { NodeErrors } from './errors.js'
 import type { PostAck, PostOptions, StartConversationInput } from './node-api.js'
@@ -50,6 +51,15 @@ const FileSchema = z
     conversations: z.array(RecordSchema),
     /** The writer epoch this list is complete for (absent in older files: the current one). */
     epoch: z.number().int().min(0).optional()
+  })
+  .strict()
+
+/** An own access device names its conversations' writer cores to an own relay, which keeps them blindly. */
+const BlindSchema = z
+  .object({
+    type: z.literal('blind'),
+    v: z.literal(1),
+    cores: z.array(hexSchema(32)).max(MAX_BLIND_CORES)
   })
   .strict()
 
@@ -91,6 +101,8 @@ export interface ConversationManagerComponents {
   now: () => number
   /** Whether this device has the access role: a relay-only device takes no conversation offers. */
   access: boolean
+  /** On a relay: where the writer cores named by own access devices are kept (docs/archive.md, "Relays"). */
+  blind?: BlindCores
   /** Called once per opened conversation (the node attaches its base to replication). */
   onOpen: (conv: Conversation) => void
   /** Waits until enough nodes hold the first `length` blocks of `core` (the node's Durability). */
@@ -156,6 +168,33 @@ export class ConversationManager extends Resource {
   #offerAll(): void {
     if (this.closing) return
     void this.#offer([...this.#records.values()], [...this.#peers])
+    void this.#sendBlind([...this.#peers])
+  }
+
+  /**
+   * Names the writer cores of every open conversation to those of `peers`
+   * that are own, unrevoked devices without the access role (relays): they
+   * keep a copy they cannot read. Only an access device sends.
+   */
+  async #sendBlind(peers: Peer[]): Promise<void> {
+    if (!this.#c.access || this.#open.size === 0) return
+    try {
+      const relays = peers.filter((p) => {
+        const own = this.#c.cluster.deviceBySigningKey(unhex(p.publicKey))
+        return own !== null && own !== undefined && !own.revoked && !own.roles.includes('access')
+      })
+      if (relays.length === 0) return
+      const cores = new Set<string>()
+      for (const conv of this.#open.values()) {
+        if (this.closing) return
+        cores.add(hex(conv.base.localKey))
+        for (const w of await conv.writers()) cores.add(w.core)
+      }
+      const list = [...cores].slice(0, MAX_BLIND_CORES)
+      for (const p of relays) p.message.send({ type: 'blind', v: 1, cores: list })
+    } catch (err) {
+      if (!this.closing) this.#c.log.debug('conversation cores not named to a relay', { err: err as Error })
+    }
   }
 
   /** Random intervals: devices of one conversation do not all append in the same instant. */
@@ -403,6 +442,10 @@ export class ConversationManager extends Resource {
       }
       if (!out.has(local)) out.set(local, `conversation ${id}: writer of this device (not admitted yet)`)
     }
+    for (const key of this.#c.blind?.keys() ?? []) {
+      if (!out.has(key))
+        out.set(key, 'conversation writer core, kept blindly (encrypted; no key on this relay)')
+    }
     return out
   }
 
@@ -482,6 +525,7 @@ export class ConversationManager extends Resource {
       onopen: () => {
         this.#peers.add(peer)
         void this.#offer([...this.#records.values()], [peer])
+        void this.#sendBlind([peer])
         const own = this.#c.cluster.deviceBySigningKey(remote)
         if (this.#resync && own && !own.revoked) peer.message.send({ type: 'resync', v: 1 })
       },
@@ -573,6 +617,15 @@ export class ConversationManager extends Resource {
   }
 
   async #onMessage(peer: Peer, m: unknown): Promise<void> {
+    const blind = BlindSchema.safeParse(m)
+    if (blind.success) {
+      // only on a relay, only from an own, unrevoked access device
+      const own = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
+      if (!this.#c.blind || !own || own.revoked || !own.roles.includes('access')) return
+      const added = await this.#c.blind.add(blind.data.cores)
+      if (added > 0) this.#c.log.info('relay: keeping conversation cores blindly', { added })
+      return
+    }
     const offer = OfferSchema.safeParse(m)
     if (offer.success) {
       if (!this.#c.access || !(await this.#friendDevice(peer.publicKey))) return

@@ -29,6 +29,7 @@ import { formatHostPort, parseHostPort } from './direct.js'
 import { DirectLinks } from './direct-links.js'
 import { PortWindows, type WindowsStatus } from './port-windows.js'
 import { windowKey } from './windows.js'
+import { BlindCores } from './blind-cores.js'
 import { NodeErrors } from './errors.js'
 import { clusterInitFor, createSwarm, openHomeStore } from './open.js'
 import { type AddressEvent, Heartbeats, remoteAddressOf } from './heartbeat.js'
@@ -102,6 +103,8 @@ export class ConclaveNode extends Resource implements NodeApi {
   swarm!: Hyperswarm
   replicator!: Replicator
   conversations!: ConversationManager
+  /** On a relay (no access role): conversation writer cores kept without their key. */
+  blindCores: BlindCores | null = null
   archives!: ArchiveManager
   heartbeats!: Heartbeats
   direct!: DirectLinks
@@ -253,7 +256,12 @@ export class ConclaveNode extends Resource implements NodeApi {
     })
     await this.replicator.ready()
     this.replicator.attach(this.cluster.base)
+    if (!this.config.roles.includes('access')) {
+      this.blindCores = new BlindCores({ store: this.store, home: this.home, log: this.log })
+      await this.blindCores.ready()
+    }
     this.conversations = new ConversationManager({
+      ...(this.blindCores ? { blind: this.blindCores } : {}),
       store: this.store,
       cluster: this.cluster,
       identity: this.identity,
@@ -643,6 +651,7 @@ export class ConclaveNode extends Resource implements NodeApi {
     this.#invites.clear()
     if (this.archives) await this.archives.close().catch(() => {})
     if (this.conversations) await this.conversations.close().catch(() => {})
+    if (this.blindCores) await this.blindCores.close().catch(() => {})
     if (this.heartbeats) await this.heartbeats.close().catch(() => {})
     if (this.direct) await this.direct.close().catch(() => {})
     if (this.replicator) await this.replicator.close().catch(() => {})

@@ -109,6 +109,23 @@ test(
       120_000
     )
     t.is(await show(r, convo), null, 'the relay never got the conversation')
+    // ...but it keeps the conversation's writer cores blindly: A counts it as a holder of each
+    const blindCopies = await eventually(
+      "the relay holds the vote's writer cores",
+      async () => {
+        const cores = (await statusOf(a)).cores.filter((x) => x.name.startsWith(`conversation ${convo}:`))
+        const written = cores.filter((x) => x.length > 0)
+        const held = written.filter((x) => x.holders.some((h) => h.deviceId === jr.deviceId))
+        return held.length > 0 && held.length === written.length && held
+      },
+      120_000
+    )
+    t.pass(`A sees the relay holding every written writer core of the vote (${blindCopies.length})`)
+    const onR = (await statusOf(r)).cores.filter((x) => blindCopies.some((w) => w.key === x.key))
+    t.ok(
+      onR.length === blindCopies.length && onR.every((x) => x.local && /kept blindly/.test(x.name)),
+      'the relay lists them as kept blindly, all blocks local'
+    )
 
     // an idle discussion is archived too (a snapshot): only after its idle age
     const disc = await a.cli([
