@@ -14,14 +14,16 @@ const InviteBody = z
       .int()
       .min(10_000)
       .max(7 * 24 * 3600_000)
-      .optional(),
+      .optional()
+      .describe('how long the invite stays valid, ms'),
     roles: z
       .array(z.enum(['access', 'relay']))
       .min(1)
       .max(2)
-      .optional(),
-    indexer: z.boolean().optional(),
-    name: z.string().min(1).max(64).optional()
+      .optional()
+      .describe("the new device's roles (default both)"),
+    indexer: z.boolean().optional().describe('whether the new device indexes the cluster log'),
+    name: z.string().min(1).max(64).optional().describe("the new device's name")
   })
   .strict()
 
@@ -31,6 +33,7 @@ const FriendBody = z
       .string()
       .min(1)
       .max(512 * 1024)
+      .describe('the contact card text (`ccard1_…`)')
   })
   .strict()
 
@@ -38,12 +41,12 @@ const StartBody = z
   .object({
     pattern: z.string().min(1).max(64),
     topic: z.string().min(1).max(500),
-    method: z.string().min(1).max(64).optional(),
-    params: z.record(z.string(), z.unknown()).optional(),
-    expr: z.string().min(1).max(2048).optional(),
-    with: z.array(z.string().max(64)).max(64).optional(),
+    method: z.string().min(1).max(64).optional().describe('the consensus method (default majority)'),
+    params: z.record(z.string(), z.unknown()).optional().describe("the method's parameters"),
+    expr: z.string().min(1).max(2048).optional().describe('a consensus expression instead of a method'),
+    with: z.array(z.string().max(64)).max(64).optional().describe('account ids of friends taking part'),
     options: z.array(z.string().min(1).max(200)).max(64).optional(),
-    deadline: z.number().int().min(0).optional()
+    deadline: z.number().int().min(0).optional().describe('log time, ms')
   })
   .strict()
 
@@ -58,25 +61,45 @@ const Page = z
 const PostBody = z
   .object({
     kind: z.string().min(1).max(64),
-    body: z.record(z.string(), z.unknown()).optional(),
-    /** Nodes that must hold the message before the answer (default: the node's `copies`). */
-    copies: z.number().int().min(1).max(16).optional(),
-    copiesTimeoutMs: z.number().int().min(0).max(MAX_COPIES_TIMEOUT_MS).optional()
+    body: z.record(z.string(), z.unknown()).optional().describe('the message body, as its kind wants it'),
+    copies: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("nodes that must hold the message before the answer (default: the node's `copies`)"),
+    copiesTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_COPIES_TIMEOUT_MS)
+      .optional()
+      .describe("how long to wait for them, ms (default: the node's)")
   })
   .strict()
 
 const ArchiveParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) }).strict()
 const OpenBody = z
-  .object({ waitMs: z.number().int().min(0).max(120_000).optional(), all: z.boolean().optional() })
+  .object({
+    waitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(120_000)
+      .optional()
+      .describe('how long to wait for the other holder, ms (default 15000)'),
+    all: z.boolean().optional().describe('answer every message too, each checked')
+  })
   .strict()
 const MessagesQuery = z
   .object({
     offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-    limit: z.coerce.number().int().min(0).max(500).optional(),
-    q: z.string().max(200).optional()
+    limit: z.coerce.number().int().min(0).max(500).optional().describe('default 50'),
+    q: z.string().max(200).optional().describe('only messages whose kind, author device or text holds it')
   })
   .strict()
-const DeviceParams = z.object({ device: z.string().min(1).max(80) }).strict()
+const DeviceParams = z.object({ device: z.string().min(1).max(80).describe('a device id or index') }).strict()
 
 /** `GET /login?token=`: the login link; turns the token into the session cookie. */
 export const loginRoute = route({
@@ -108,7 +131,7 @@ export const apiRoutes: RouteSpec[] = [
     kind: 'api',
     auth: 'read',
     answer:
-      '`StatusReport` (below); what `conclave status --json` prints. One report answers every request of the next 250 ms (`STATUS_MAX_AGE_MS`); a cluster view update or a connection opening or closing makes the next request compute it anew',
+      'what `conclave status --json` prints. One report answers every request of the next 250 ms (`STATUS_MAX_AGE_MS`); a cluster view update or a connection opening or closing makes the next request compute it anew',
     answerType: 'StatusReport',
     errors: [],
     handler: ({ api }) => {
@@ -166,7 +189,7 @@ export const apiRoutes: RouteSpec[] = [
     kind: 'api',
     auth: 'write',
     body: FriendBody,
-    answer: '`{ friend }` (a `FriendSummary`); `card` is the `ccard1_…` text',
+    answer: '`{ friend }`: the new friend',
     answerType: 'FriendSummary',
     errors: ['CLUSTER_CARD_INVALID', 'CLUSTER_FRIEND_SELF', 'CLUSTER_FRIEND_STALE'],
     handler:
@@ -180,6 +203,8 @@ export const apiRoutes: RouteSpec[] = [
     auth: 'write',
     body: StartBody,
     answer: '`{ id }` of the new conversation',
+    notes:
+      'Conversations, patterns and methods: [conversations.md](conversations.md), [consensus.md](consensus.md).',
     errors: [
       'CONV_PATTERN_UNKNOWN',
       'CONV_MANIFEST_INVALID',
@@ -338,7 +363,7 @@ export const apiRoutes: RouteSpec[] = [
     kind: 'api',
     auth: 'write',
     params: DeviceParams,
-    answer: '`{ deviceId }` of the revoked device; `:device` is a device id or index',
+    answer: '`{ deviceId }` of the revoked device',
     errors: ['IDENTITY_NO_ROOT', 'CLUSTER_DEVICE_UNKNOWN', 'CLUSTER_DEVICE_REVOKED', 'CLUSTER_LAST_INDEXER'],
     handler:
       ({ api }) =>
