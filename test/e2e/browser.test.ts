@@ -55,8 +55,23 @@ test(
 
     await page.goto(login!)
     t.ok(/^Account /.test(await page.locator('h1').innerText()), 'logged in: the devices page')
-    await page.getByRole('link', { name: 'Conversations' }).click()
-    await page.getByRole('link', { name: TOPIC }).click()
+    // keyboard only: Tab to a link, Enter follows it, and the focus is drawn
+    const tabTo = async (name: string): Promise<boolean> => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab')
+        const focused = (await page.evaluate(
+          '(() => { const el = document.activeElement; return el ? { text: (el.innerText || "").trim(), outline: getComputedStyle(el).outlineStyle } : null })()'
+        )) as { text: string; outline: string } | null
+        if (focused?.text === name) return focused.outline !== 'none'
+      }
+      throw new Error(`no focusable "${name}" within 40 Tab presses`)
+    }
+    t.ok(await tabTo('Conversations'), 'Tab reaches the Conversations link, with a visible focus ring')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/conversations$/)
+    t.ok(await tabTo(TOPIC), 'Tab reaches the conversation')
+    await page.keyboard.press('Enter')
+    await page.locator('h1', { hasText: TOPIC }).waitFor()
     t.is(await page.locator('h1').innerText(), TOPIC, 'the conversation page, its topic shown as text')
     const chart = page.locator('svg.chart')
     await chart.waitFor()
