@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type DeviceCertificate,
@@ -9,7 +9,7 @@ import { encodeCardText, issueCard, type SignedCard } from '../../cluster/contac
 import { labelledHash } from '../kernel/crypto/hash.js'
 import { hex, unhex } from '../kernel/encoding.js'
 import { KernelErrors } from '../kernel/errors.js'
-import { type LoadedIdentity, loadIdentity } from '../kernel/identity/home-store.js'
+import { type LoadedIdentity, loadIdentity, writeFileAtomic } from '../kernel/identity/home-store.js'
 import { deriveDevice, deriveRoot, KEY_LABELS } from '../kernel/identity/keys.js'
 
 /** HOME/card.txt: the latest contact card the running node made (it needs the root to sign one). */
@@ -43,7 +43,7 @@ export function signCard(
 
 export function writeCardFile(home: string, card: SignedCard): string {
   const text = encodeCardText(card)
-  writeFileSync(join(home, CARD_FILE), `${text}\n`, { mode: 0o644 })
+  writeFileAtomic(join(home, CARD_FILE), `${text}\n`, 0o644)
   return text
 }
 

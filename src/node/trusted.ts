@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { hexSchema } from '../kernel/encoding.js'
+import { writeFileAtomic } from '../kernel/identity/home-store.js'
 
 /**
  * HOME/trusted.json: signing keys of own devices learned out of band (from
@@ -21,7 +22,5 @@ export function readTrusted(home: string): string[] {
 }
 
 export function writeTrusted(home: string, signingKeys: string[]): void {
-  writeFileSync(join(home, TRUSTED_FILE), `${JSON.stringify({ v: 1, signingKeys }, null, 2)}\n`, {
-    mode: 0o600
-  })
+  writeFileAtomic(join(home, TRUSTED_FILE), `${JSON.stringify({ v: 1, signingKeys }, null, 2)}\n`, 0o600)
 }
