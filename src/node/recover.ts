@@ -54,8 +54,13 @@ const APPLY_TIMEOUT_MS = 60_000
 const DOWNLOAD_STALL_MS = 60_000
 /** Opening a store or the cluster log, one view update, one view read: local work, bounded all the same. */
 const STEP_TIMEOUT_MS = 30_000
-/** Closing the probe or the recovery's swarm: past this the swarm is destroyed by force, a store left. */
+/** Closing the probe's or the home's store before the next step opens one: past this recovery fails. */
 const CLOSE_TIMEOUT_MS = 10_000
+/**
+ * Leaving the swarm: hyperswarm first ends its running DHT announce and unannounces; past this
+ * it is destroyed by force, which leaves the announcement to expire in the DHT.
+ */
+const SWARM_CLOSE_TIMEOUT_MS = 30_000
 /** Completing the cluster log's cores locally before the node opens them (completeLocalCores). */
 const COMPLETE_TIMEOUT_MS = 30_000
 /** After the device record appears, how long the probe's view must stay unchanged before its epoch is taken. */
@@ -250,7 +255,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
   /**
    * Leaves the swarm. Hyperswarm's destroy first waits for the running DHT announce
    * and lookup, which on a loaded machine or an unreachable DHT can take minutes:
-   * past CLOSE_TIMEOUT_MS it is destroyed by force.
+   * past SWARM_CLOSE_TIMEOUT_MS it is destroyed by force.
    */
   const disconnect = async (): Promise<void> => {
     const r = replicator
@@ -260,7 +265,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     peers.clear()
     if (r) await closeWithin(r.close(), CLOSE_TIMEOUT_MS, 'the recovery replicator', log)
     if (s) {
-      const done = await closeWithin(s.destroy(), CLOSE_TIMEOUT_MS, 'the recovery swarm', log)
+      const done = await closeWithin(s.destroy(), SWARM_CLOSE_TIMEOUT_MS, 'the recovery swarm', log)
       if (!done)
         await closeWithin(s.destroy({ force: true }), CLOSE_TIMEOUT_MS, 'the recovery swarm (forced)', log)
     }
