@@ -237,9 +237,14 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     return ownKeys.has(hex(pk))
   }
   const topic = clusterTopic(loaded)
-  /** A swarm on the cluster topic with the device's key, replicating `store` and the cluster log. */
+  /**
+   * Replicates `store` and the cluster log on a swarm on the cluster topic with the device's key.
+   * The probe's swarm is kept for the real cluster log: its connections to the devices go on
+   * replicating the home's store, and no second DHT lookup (seen to take 15 s here) is needed.
+   */
   const connect = async (): Promise<void> => {
-    swarm = createSwarm(config, signing, allowed)
+    const fresh = swarm === null
+    swarm ??= createSwarm(config, signing, allowed)
     replicator = new Replicator({
       swarm,
       store,
@@ -250,7 +255,13 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     await within(replicator.ready(), STEP_TIMEOUT_MS, 'starting the recovery swarm')
     replicator.attach(cluster.base)
     // not awaited: the DHT announce and lookup go on in the background, devices connect as found
-    swarm.join(topic, { server: true, client: true })
+    if (fresh) swarm.join(topic, { server: true, client: true })
+  }
+  /** Stops replicating the current store; the swarm and its connections stay for the next one. */
+  const detach = async (): Promise<void> => {
+    const r = replicator
+    replicator = null
+    if (r) await closeWithin(r.close(), CLOSE_TIMEOUT_MS, 'the recovery replicator', log)
   }
   /**
    * Leaves the swarm. Hyperswarm's destroy first waits for the running DHT announce
@@ -384,7 +395,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
 
     // 3. download everything with the real cluster log, in the home's store
     step('downloading', 'closing the probe')
-    await disconnect()
+    await detach()
     await closeStores(true)
     rmSync(probeDir, { recursive: true, force: true })
     step('downloading', 'opening the cluster log with the new writer')
