@@ -119,18 +119,20 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
     writeIdentity(home, identity, secrets)
     // when each phase began, and when the download reached all its cores
     const phases: Record<string, number> = {}
+    const steps: Record<string, number> = {}
     const r = await recoverDevice({
       config: config(),
       log: silentLogger,
       onProgress: (p) => {
         phases[p.phase] ??= now()
+        steps[p.step] ??= now()
         if (p.phase === 'downloading' && p.cores.total > 0 && p.cores.done === p.cores.total)
           phases.downloaded ??= now()
       }
     })
     const recovered = now()
     await startNode()
-    return { started, recovered, ready: now(), result: r, phases }
+    return { started, recovered, ready: now(), result: r, phases, steps }
   },
   async invite() {
     return node!.createInvite({ indexer: true })

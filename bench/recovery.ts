@@ -103,6 +103,7 @@ export async function run({
       ready: number
       result: RecoveryResult
       phases: Record<string, number>
+      steps: Record<string, number>
     }>('recover', { home: homeA, mnemonic })
     log(`recovery step done in ${Math.round(rec.recovered - rec.started)} ms; node ready`)
     const listed = await a.call<{ at: number }>('until', { id, n })
@@ -132,6 +133,10 @@ export async function run({
         blockBytes: blockSize,
         recoveryStepMs: round(rec.recovered - rec.started),
         recoveryPhasesMs: phases,
+        /** when each step of the recovery began, ms after the recover call (docs/recovery.md) */
+        recoveryStepsAtMs: Object.fromEntries(
+          Object.entries(rec.steps).map(([step, at]) => [step, round(at - rec.started)])
+        ),
         /** the same without the recovery step's wait for a final cluster view (up to 60 s, see docs/performance.md) */
         withoutFinalWaitMs: round(totalMs - (Number.isFinite(phases.final) ? phases.final : 0)),
         nodeStartMs: round(rec.ready - rec.recovered),

@@ -124,6 +124,7 @@ downloads the cluster log (progress on stderr) before it starts.`,
         `recovered device ${r.device} (${r.deviceId}): writer epoch ${r.previousEpoch} → ${r.epoch}, ` +
           `${r.cores} cores, ${formatBytes(r.bytes)} downloaded in ${(r.ms / 1000).toFixed(1)} s`
       )
+      if (!r.final) println(ctx, `warning: ${r.notFinal ?? 'the cluster view is not final yet'}`)
     }
     if (
       values.role === undefined &&
@@ -197,7 +198,7 @@ export function formatBytes(n: number): string {
 function progressBar(out: NodeJS.WritableStream): { update: (p: RecoveryProgress) => void; end: () => void } {
   const tty = (out as { isTTY?: boolean }).isTTY === true
   let lastLine = 0
-  let lastPhase = ''
+  let lastStep = ''
   let drawn = false
   let finished = false
   const complete = (p: RecoveryProgress) =>
@@ -214,23 +215,26 @@ function progressBar(out: NodeJS.WritableStream): { update: (p: RecoveryProgress
               : 0
       const width = 24
       const filled = Math.round(frac * width)
+      const bar = p.cores.total > 0
       const text =
         p.phase === 'searching'
-          ? `searching for the cluster… ${p.peers} device(s) connected`
-          : p.phase === 'certifying'
-            ? 'asking a device to append the new writer certificate…'
-            : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(frac * 100)}% ` +
+          ? `${p.step}… ${p.peers} device(s) connected`
+          : p.phase === 'downloading' && bar
+            ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.round(frac * 100)}% ` +
               `${p.cores.done}/${p.cores.total} cores, ${formatBytes(p.bytes.done)} / ${formatBytes(p.bytes.total)}`
+            : `${p.step}…`
       const now = Date.now()
+      // a line per step: a run that stops somewhere shows where
+      const key = `${p.phase}:${p.step}`
       if (tty) {
         out.write(`\r\x1b[2K${text}`)
         drawn = true
-      } else if (p.phase !== lastPhase || now - lastLine >= 2000 || (complete(p) && !finished)) {
+      } else if (key !== lastStep || now - lastLine >= 2000 || (complete(p) && !finished)) {
         finished = complete(p)
         out.write(`recovery: ${text}\n`)
         lastLine = now
       }
-      lastPhase = p.phase
+      lastStep = key
     },
     end() {
       if (tty && drawn) out.write('\n')

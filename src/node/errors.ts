@@ -39,7 +39,7 @@ export const NodeErrors = defineCodes({
   },
   NODE_RECOVERY_FAILED: {
     status: 503,
-    doc: 'Thrown when recovery found the cluster but could not finish: no device appended the new certificate, or the download stalled; running again resumes.'
+    doc: 'Thrown when recovery found the cluster but could not finish: no device appended the new certificate, a download stalled, or a step (opening or closing a store, the cluster log admitting the new writer) did not finish within its limit, named in the message (docs/recovery.md, "Time limits and progress"); running again resumes.'
   },
   NODE_ADDRESS_INVALID: {
     status: 400,

@@ -53,7 +53,7 @@ import type {
   StatusReport
 } from './node-api.js'
 import { ArchiveManager } from './archives.js'
-import { attachRecoveryServer } from './recover.js'
+import { attachRecoveryServer, finalityBlocker } from './recover.js'
 import { readTrusted } from './trusted.js'
 
 export interface NodeOptions {
@@ -754,6 +754,11 @@ export class ConclaveNode extends Resource implements NodeApi {
     if (windows.lastError) waitingFor.push(`windows: ${windows.lastError}`)
     if (!this.cluster.writable)
       waitingFor.push('cluster: this device is not yet a writer (waiting for its certificate)')
+    const view = this.cluster.base.view.core
+    if (view.signedLength < view.length) {
+      const blocked = await finalityBlocker(this.cluster).catch(() => null)
+      if (blocked) waitingFor.push(`cluster: ${blocked}`)
+    }
     const cores = await this.coreStatus(devices)
     const durability: DurabilityStatus = {
       copies: this.durability.copies,

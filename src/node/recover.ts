@@ -50,12 +50,26 @@ const SCAN_DEVICES = 64
 const DEFAULT_SEARCH_TIMEOUT_MS = 120_000
 const CERTIFY_TIMEOUT_MS = 30_000
 const APPLY_TIMEOUT_MS = 60_000
-const DOWNLOAD_STALL_MS = 120_000
+/** A core download that fetched nothing for this long fails (its peers left); any block resets it. */
+const DOWNLOAD_STALL_MS = 60_000
+/** Opening a store or the cluster log, one view update, one view read: local work, bounded all the same. */
+const STEP_TIMEOUT_MS = 30_000
+/** Closing the probe's or the home's store before the next step opens one: past this recovery fails. */
+const CLOSE_TIMEOUT_MS = 10_000
+/**
+ * Leaving the swarm: hyperswarm first ends its running DHT announce and unannounces; past this
+ * it is destroyed by force, which leaves the announcement to expire in the DHT.
+ */
+const SWARM_CLOSE_TIMEOUT_MS = 30_000
+/** Completing the cluster log's cores locally before the node opens them (completeLocalCores). */
+const COMPLETE_TIMEOUT_MS = 30_000
 /** After the device record appears, how long the probe's view must stay unchanged before its epoch is taken. */
 const SETTLE_MS = 1_000
 
 export interface RecoveryProgress {
-  phase: 'searching' | 'certifying' | 'downloading'
+  phase: 'searching' | 'certifying' | 'downloading' | 'finalising'
+  /** What the current phase waits for, in words (progress lines show it). */
+  step: string
   peers: number
   cores: { done: number; total: number }
   bytes: { done: number; total: number }
@@ -69,6 +83,10 @@ export interface RecoveryResult {
   cores: number
   bytes: number
   ms: number
+  /** Whether the cluster view was final, with the new writer in it, when recovery ended. */
+  final: boolean
+  /** When not final: why (the wait ran out, or finality cannot come; see finalityBlocker). */
+  notFinal: string | null
 }
 
 export interface RecoveryOptions {
@@ -170,20 +188,40 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
 
   const progress: RecoveryProgress = {
     phase: 'searching',
+    step: 'opening a read-only probe of the cluster log',
     peers: 0,
     cores: { done: 0, total: 0 },
     bytes: { done: 0, total: 0 }
   }
   const report = () =>
     opts.onProgress?.({ ...progress, cores: { ...progress.cores }, bytes: { ...progress.bytes } })
+  /** A new step of the current phase: logged and reported, so a slow step shows which one it is. */
+  const step = (phase: RecoveryProgress['phase'], text: string) => {
+    progress.phase = phase
+    progress.step = text
+    log.info(`recovery: ${text}`)
+    report()
+  }
+  /** Every await below that waits on other devices, the network or the stores is bounded by one of these. */
+  const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+    withTimeout(p, ms).catch((err: unknown) => {
+      if (isConclaveError(err)) throw err
+      const timedOut = (err as Error).message === 'timeout'
+      throw NodeErrors.NODE_RECOVERY_FAILED(
+        timedOut
+          ? `${what} did not finish within ${Math.round(ms / 1000)} s; running again resumes`
+          : `${what} failed: ${(err as Error).message}; running again resumes`,
+        { cause: err }
+      )
+    })
 
   // The probe lives in a store of its own, removed afterwards: autobase opens its system and
   // view cores by key, so a probe in the home's store would share them with the real cluster
   // log and leave its own tentative state in them (the real log then never became final).
   const probeDir = join(home, 'recovery-probe')
   rmSync(probeDir, { recursive: true, force: true })
+  report()
   let store = new Corestore(probeDir)
-  await store.ready()
   // the probe: a writer key nobody certified, so it reads the log and can never append to it
   let cluster = new Cluster(
     { store: store.namespace('conclave/recovery-probe') },
@@ -199,9 +237,14 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     return ownKeys.has(hex(pk))
   }
   const topic = clusterTopic(loaded)
-  /** A swarm on the cluster topic with the device's key, replicating `store` and the cluster log. */
+  /**
+   * Replicates `store` and the cluster log on a swarm on the cluster topic with the device's key.
+   * The probe's swarm is kept for the real cluster log: its connections to the devices go on
+   * replicating the home's store, and no second DHT lookup (seen to take 15 s here) is needed.
+   */
   const connect = async (): Promise<void> => {
-    swarm = createSwarm(config, signing, allowed)
+    const fresh = swarm === null
+    swarm ??= createSwarm(config, signing, allowed)
     replicator = new Replicator({
       swarm,
       store,
@@ -209,25 +252,59 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
       onConnection: (conn) => attachClient(conn),
       onError: (err) => log.debug('recovery connection error', { err: err as Error })
     })
-    await replicator.ready()
+    await within(replicator.ready(), STEP_TIMEOUT_MS, 'starting the recovery swarm')
     replicator.attach(cluster.base)
-    swarm.join(topic, { server: true, client: true })
+    // not awaited: the DHT announce and lookup go on in the background, devices connect as found
+    if (fresh) swarm.join(topic, { server: true, client: true })
   }
+  /** Stops replicating the current store; the swarm and its connections stay for the next one. */
+  const detach = async (): Promise<void> => {
+    const r = replicator
+    replicator = null
+    if (r) await closeWithin(r.close(), CLOSE_TIMEOUT_MS, 'the recovery replicator', log)
+  }
+  /**
+   * Leaves the swarm. Hyperswarm's destroy first waits for the running DHT announce
+   * and lookup, which on a loaded machine or an unreachable DHT can take minutes:
+   * past SWARM_CLOSE_TIMEOUT_MS it is destroyed by force.
+   */
   const disconnect = async (): Promise<void> => {
-    if (replicator) await replicator.close().catch(() => {})
-    if (swarm) await swarm.destroy().catch(() => {})
+    const r = replicator
+    const s = swarm
     replicator = null
     swarm = null
     peers.clear()
+    if (r) await closeWithin(r.close(), CLOSE_TIMEOUT_MS, 'the recovery replicator', log)
+    if (s) {
+      const done = await closeWithin(s.destroy(), SWARM_CLOSE_TIMEOUT_MS, 'the recovery swarm', log)
+      if (!done)
+        await closeWithin(s.destroy({ force: true }), CLOSE_TIMEOUT_MS, 'the recovery swarm (forced)', log)
+    }
+  }
+  /** Closes the cluster log and its store; `strict`: a store that does not close fails the recovery (the node reopens it). */
+  const closeStores = async (strict: boolean): Promise<void> => {
+    const closedCluster = await closeWithin(
+      cluster.close(),
+      CLOSE_TIMEOUT_MS,
+      'the recovery cluster log',
+      log
+    )
+    const closedStore = await closeWithin(store.close(), CLOSE_TIMEOUT_MS, 'the recovery store', log)
+    if (strict && !(closedCluster && closedStore)) {
+      throw NodeErrors.NODE_RECOVERY_FAILED(
+        `the recovery's store did not close within ${CLOSE_TIMEOUT_MS / 1000} s; running again resumes`
+      )
+    }
   }
 
   try {
-    await cluster.ready()
+    await within(store.ready(), STEP_TIMEOUT_MS, 'opening the probe store')
+    await within(cluster.ready(), STEP_TIMEOUT_MS, 'opening the probe of the cluster log')
     await connect()
 
     // 1. search
     const searchMs = opts.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS
-    report()
+    step('searching', "looking for the account's other devices")
     let record = await waitFor(
       cluster,
       () => cluster.getDevice(identity.deviceId),
@@ -244,6 +321,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
           '(nothing was created; this home stays marked recovered)'
       )
     }
+    step('searching', 'found this device in the cluster log; reading its newest epoch')
     record = await settle(cluster, identity.deviceId, record)
     if (record.revoked) {
       throw NodeErrors.NODE_RECOVERY_REVOKED(
@@ -259,8 +337,7 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     const alreadyCertified =
       identity.epoch > 0 && record.epoch === identity.epoch && record.writerKey === secrets.writer.publicKey
     if (!alreadyCertified) {
-      progress.phase = 'certifying'
-      report()
+      step('certifying', 'asking a device to append the new writer certificate')
       const root = deriveRoot(seed)
       const keys = deriveDevice(seed, device)
       for (let attempt = 0; ; attempt++) {
@@ -286,11 +363,17 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
         if (code === null) break
         // another epoch landed meanwhile (an earlier interrupted run): take the newest and go on
         if (code === 'CLUSTER_CERT_CONFLICT' && attempt < 3) {
-          record = (await cluster.getDevice(identity.deviceId)) ?? record
+          record =
+            (await within(
+              cluster.getDevice(identity.deviceId),
+              STEP_TIMEOUT_MS,
+              'reading the device record'
+            )) ?? record
           continue
         }
         throw NodeErrors.NODE_RECOVERY_FAILED(`no device appended the new certificate (${code})`)
       }
+      step('certifying', `waiting for the certificate of epoch ${epoch} to reach this device`)
       const applied = await waitFor(
         cluster,
         async () => {
@@ -311,41 +394,65 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     }
 
     // 3. download everything with the real cluster log, in the home's store
-    await disconnect()
-    await cluster.close()
-    await store.close()
+    step('downloading', 'closing the probe')
+    await detach()
+    await closeStores(true)
     rmSync(probeDir, { recursive: true, force: true })
-    store = await openHomeStore(home, loaded)
+    step('downloading', 'opening the cluster log with the new writer')
+    store = await within(openHomeStore(home, loaded), STEP_TIMEOUT_MS, "opening the home's store")
     cluster = new Cluster(
       { store: store.namespace('conclave/cluster') },
       clusterInitFor(loaded, config, writer)
     )
-    await cluster.ready()
+    await within(cluster.ready(), STEP_TIMEOUT_MS, 'opening the cluster log')
     await connect()
-    progress.phase = 'downloading'
-    report()
+    step('downloading', 'waiting until the cluster log admits the new writer')
     const writable = await waitFor(cluster, async () => (cluster.writable ? true : null), APPLY_TIMEOUT_MS)
     if (!writable)
       throw NodeErrors.NODE_RECOVERY_FAILED('the cluster log did not admit the new writer in time')
-    const cores = await writerCores(cluster, identity.cluster.bootstrap)
+    const cores = await within(
+      writerCores(cluster, identity.cluster.bootstrap),
+      STEP_TIMEOUT_MS,
+      "reading the view's writer cores"
+    )
+    step('downloading', 'downloading the writer cores')
     const bytes = await downloadAll(store, cores, progress, report)
-    await cluster.base.autobase.update()
-    // the node restarts from the log's final state: wait until the new writer is part of it
+
+    // 4. the node restarts from the log's final state: wait until the new writer is part of it,
+    // unless the view's indexers can no longer make it final (finalityBlocker)
+    step('finalising', 'waiting for a final cluster view')
+    await withTimeout(cluster.base.autobase.update(), STEP_TIMEOUT_MS).catch(() => {
+      log.warn('recovery: a cluster view update did not finish in time; waiting for finality all the same')
+    })
+    let notFinal: string | null = null
     const final = await waitFor(
       cluster,
       async () => {
         const core = cluster.base.view.core
-        return core.signedLength === core.length && cluster.writable ? true : null
+        if (core.signedLength === core.length && cluster.writable) return true
+        notFinal = await finalityBlocker(cluster)
+        return notFinal === null ? null : false
       },
       APPLY_TIMEOUT_MS
     )
-    if (!final) {
+    if (final !== true) {
       const core = cluster.base.view.core
+      notFinal ??= `no final view within ${APPLY_TIMEOUT_MS / 1000} s`
       log.warn('recovery: the new writer epoch is not final yet', {
         signedLength: core.signedLength,
-        length: core.length
+        length: core.length,
+        reason: notFinal
       })
     }
+    // The node opens this store with no peer connected yet (its swarm starts after the cluster
+    // log): whatever autobase reads on open must be here. A fast-forward takes the signed system
+    // and views by reference and fetches their blocks on demand, so after one some of them can
+    // be missing, and the node's open would wait for a peer that is not asked yet.
+    step('finalising', "completing the cluster log's system and view cores")
+    await completeLocalCores(cluster, store, log)
+    step('finalising', 'closing the recovery swarm and store')
+    await disconnect()
+    await closeStores(true)
 
     updateIdentity(home, { ...identity, epoch, recovered: false })
     return {
@@ -355,12 +462,13 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
       epoch,
       cores: cores.length,
       bytes,
-      ms: Date.now() - started
+      ms: Date.now() - started,
+      final: final === true,
+      notFinal: final === true ? null : notFinal
     }
   } finally {
     await disconnect()
-    await cluster.close().catch(() => {})
-    await store.close().catch(() => {})
+    await closeStores(false)
     rmSync(probeDir, { recursive: true, force: true })
   }
 
@@ -401,13 +509,21 @@ export async function recoverDevice(opts: RecoveryOptions): Promise<RecoveryResu
     const deadline = Date.now() + CERTIFY_TIMEOUT_MS
     let last = 'NODE_RECOVERY_FAILED'
     while (Date.now() < deadline) {
+      if (peers.size === 0) {
+        progress.step = 'asking a device to append the new writer certificate (no device connected)'
+        report()
+      }
       for (const peer of [...peers]) {
         const id = nextId++
+        // a peer that never answers (its node busy or gone without a close) costs the time left, no more
         const reply = await new Promise<CertifyReply>((resolve) => {
-          const timer = setTimeout(() => {
-            peer.pending.delete(id)
-            resolve({ type: 'certified', v: 1, id, ok: false, code: 'NODE_RECOVERY_FAILED' })
-          }, CERTIFY_TIMEOUT_MS)
+          const timer = setTimeout(
+            () => {
+              peer.pending.delete(id)
+              resolve({ type: 'certified', v: 1, id, ok: false, code: 'NODE_RECOVERY_FAILED' })
+            },
+            Math.max(1_000, deadline - Date.now())
+          )
           peer.pending.set(id, (r) => {
             clearTimeout(timer)
             resolve(r)
@@ -433,7 +549,11 @@ async function waitFor<T>(
 ): Promise<T | null> {
   const deadline = Date.now() + ms
   for (;;) {
-    const v = await check()
+    // a view read that hangs (a store being closed, say) counts as "not yet", and the deadline holds
+    const v = await withTimeout(check(), Math.max(1_000, deadline - Date.now())).catch((err: unknown) => {
+      if (isConclaveError(err)) throw err
+      return null
+    })
     if (v !== null) return v
     tick?.()
     if (Date.now() >= deadline) return null
@@ -457,13 +577,14 @@ async function settle(cluster: Cluster, deviceId: string, first: DeviceRecord): 
   const deadline = Date.now() + 10 * SETTLE_MS
   while (Date.now() - since < SETTLE_MS && Date.now() < deadline) {
     await sleep(200)
-    await cluster.base.autobase.update().catch(() => {})
+    const left = Math.max(1_000, deadline - Date.now())
+    await withTimeout(cluster.base.autobase.update(), left).catch(() => {})
     const state = `${cluster.base.view.core.length}`
     if (state !== last) {
       last = state
       since = Date.now()
     }
-    record = (await cluster.getDevice(deviceId)) ?? record
+    record = (await withTimeout(cluster.getDevice(deviceId), left).catch(() => null)) ?? record
   }
   return record
 }
@@ -498,25 +619,47 @@ async function downloadAll(
   try {
     await Promise.all(
       sessions.map(async (core) => {
-        await core.ready()
+        const name = `core ${hex(core.key ?? Buffer.alloc(0)).slice(0, 16)}…`
+        await withTimeout(core.ready(), STEP_TIMEOUT_MS).catch(() => {
+          throw NodeErrors.NODE_RECOVERY_FAILED(
+            `opening ${name} did not finish in time; running again resumes`
+          )
+        })
         await withTimeout(core.update({ wait: true }), 10_000).catch(() => false)
         progress.bytes.total += core.byteLength
         const have = core.contiguousLength
         if (have > 0) progress.bytes.done += approximateBytes(core, have)
+        let lastBlock = Date.now()
         core.on('download', (_index: number, byteLength: number) => {
           fetched += byteLength
           progress.bytes.done += byteLength
+          lastBlock = Date.now()
           tick()
         })
         if (core.length > 0) {
           const range = core.download({ start: 0, end: core.length })
-          const done = await withTimeout(range.done(), DOWNLOAD_STALL_MS).then(
-            () => true,
-            () => false
-          )
-          if (!done) {
+          // a range whose peers left waits forever: it fails once no block came for DOWNLOAD_STALL_MS
+          const stalled = await new Promise<boolean>((resolve) => {
+            const timer = setInterval(() => {
+              if (Date.now() - lastBlock < DOWNLOAD_STALL_MS) return
+              clearInterval(timer)
+              resolve(true)
+            }, 1_000)
+            range.done().then(
+              () => {
+                clearInterval(timer)
+                resolve(false)
+              },
+              () => {
+                clearInterval(timer)
+                resolve(true)
+              }
+            )
+          })
+          if (stalled) {
+            range.destroy()
             throw NodeErrors.NODE_RECOVERY_FAILED(
-              `the download of core ${hex(core.key!).slice(0, 16)}… stalled; running again resumes`
+              `the download of ${name} stalled (no block for ${DOWNLOAD_STALL_MS / 1000} s); running again resumes`
             )
           }
         }
@@ -530,6 +673,93 @@ async function downloadAll(
   progress.bytes.done = Math.max(progress.bytes.done, progress.bytes.total)
   report()
   return fetched
+}
+
+/**
+ * Why the cluster view cannot become final, or null when it can. Autobase
+ * makes an entry final once a majority of the view's indexers acked it. An
+ * indexer core whose writer record says it was retired or revoked never acks
+ * again: its device moved to a new epoch or was revoked, and only the lost
+ * disk had its key. The bootstrap core stays among the indexers when device 0
+ * is recovered (docs/recovery.md, "The bootstrap writer"), so with two
+ * indexers {old device 0, B} a majority needs the lost core and nothing new
+ * becomes final; with three {old device 0, B, C}, B and C are a majority.
+ */
+export async function finalityBlocker(cluster: Cluster): Promise<string | null> {
+  const indexers = cluster.base.autobase.system?.indexers ?? []
+  if (indexers.length === 0) return null
+  const writers = new Map((await cluster.writers()).map((w) => [w.core, w]))
+  const dead: string[] = []
+  for (const { key } of indexers) {
+    const w = writers.get(hex(key))
+    if (w && w.state !== 'current') dead.push(`device ${w.device} epoch ${w.epoch} (${w.state})`)
+  }
+  const majority = (indexers.length >>> 1) + 1
+  const live = indexers.length - dead.length
+  if (live >= majority) return null
+  return (
+    `the cluster view cannot become final: ${dead.length} of its ${indexers.length} indexer cores ` +
+    `(${dead.join(', ')}) no longer ack, and a majority (${majority} of ${indexers.length}) must; ` +
+    'the data and writes are all there but stay tentative. Keep three indexing devices (docs/recovery.md)'
+  )
+}
+
+/**
+ * Waits (bounded) until autobase is not fast-forwarding, then downloads every block missing
+ * from the cores the store has open (the cluster log's system, view and writer cores). A
+ * block nobody holds costs COMPLETE_TIMEOUT_MS and a warning: the node may fetch it later.
+ */
+async function completeLocalCores(cluster: Cluster, store: Corestore, log: Logger): Promise<void> {
+  const deadline = Date.now() + COMPLETE_TIMEOUT_MS
+  const autobase = cluster.base.autobase as unknown as { isFastForwarding?: () => boolean }
+  while (autobase.isFastForwarding?.() === true && Date.now() < deadline) await sleep(100)
+  const tracked = (store as unknown as { cores?: Iterable<{ key?: Buffer | null }> }).cores
+  const keys: Buffer[] = []
+  for (const core of tracked ?? []) if (core.key) keys.push(core.key)
+  const sessions = keys.map((key) => store.get({ key }))
+  let missing = 0
+  let cores = 0
+  try {
+    const done = await withTimeout(
+      Promise.all(
+        sessions.map(async (core) => {
+          await core.ready()
+          const gap = core.length - core.contiguousLength
+          if (gap <= 0) return
+          missing += gap
+          cores++
+          await core.download({ start: 0, end: core.length }).done()
+        })
+      ),
+      Math.max(1_000, deadline - Date.now())
+    ).then(
+      () => true,
+      () => false
+    )
+    if (missing > 0) log.info('recovery: completed cores the node reads on open', { cores, blocks: missing })
+    if (!done) {
+      log.warn(
+        'recovery: some blocks of the cluster log were not found in time; the node fetches them once connected',
+        {
+          cores,
+          blocks: missing
+        }
+      )
+    }
+  } finally {
+    for (const s of sessions) await s.close().catch(() => {})
+  }
+}
+
+/** Waits for `p` up to `ms`; false (logged) when it did not finish or failed: closing must not hang recovery. */
+async function closeWithin(p: Promise<unknown>, ms: number, what: string, log: Logger): Promise<boolean> {
+  try {
+    await withTimeout(p, ms)
+    return true
+  } catch (err) {
+    log.warn(`recovery: closing ${what} did not finish`, { err: err as Error })
+    return false
+  }
 }
 
 function approximateBytes(core: { byteLength: number; length: number }, blocks: number): number {

@@ -106,6 +106,8 @@ declare module 'autobase' {
     readonly indexedLength: number
     /** The system view (writer set); null before open. Used read-only. */
     readonly system: {
+      /** The indexer set of the tentative system view: writer core keys and their acked lengths. */
+      readonly indexers: ReadonlyArray<{ key: Buffer; length: number }>
       get(key: Buffer): Promise<{
         isIndexer: boolean
         isRemoved: boolean

@@ -108,10 +108,24 @@ test(
     t.is(rec.code, 0, `recover: ${rec.stderr}`)
     t.is(JSON.parse(rec.stdout).accountId, init.accountId, 'the words give the same account')
 
-    a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag, readyTimeoutMs: 180_000 })
+    // every recovery step is bounded (NODE_RECOVERY_FAILED, not a hang); a failure names the last
+    // step (or the summary, when the node's open after it stopped) on its first line, which is all
+    // a retry summary keeps
+    a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag, readyTimeoutMs: 180_000 }).catch(
+      (err: Error) => {
+        const lines = err.message.split('\n')
+        const last =
+          lines
+            .filter((l) => /^recovery: |^recovered device |^conclave node running|^[A-Z_]+: /.test(l))
+            .pop() ?? '(no output)'
+        throw new Error(`${lines[0]} last: ${last}\n${lines.slice(1).join('\n')}`)
+      }
+    )
     const out = a.output()
     t.ok(/recovered device 0 \(dev_[^)]+\): writer epoch 0 → 1, \d+ cores/.test(out), 'a final summary')
     t.ok(/recovery: \[#*-*\] \d+% \d+\/\d+ cores/.test(out), 'a progress bar with cores and bytes')
+    t.ok(/recovery: waiting for a final cluster view/.test(out), 'a line for each step, the last ones too')
+    t.absent(/^warning: /m.test(out), 'three indexers: the view was final when recovery ended')
 
     const after = await sameView(
       [a, b, c],
