@@ -124,7 +124,7 @@ test(
     t.ok(statusInside?.windows.open, 'status inside the window: open')
     t.is(
       statusInside?.windows.mapping?.external,
-      `192.0.1.1:${port}`,
+      `${net.extIp}:${port}`,
       'status: the external address from the gateway'
     )
     t.is(statusInside?.windows.lastError, null, 'no gateway error')
@@ -229,7 +229,7 @@ test(
       2 * S * 1000,
       50
     )
-    t.is(s.windows.mapping?.external, `192.0.1.1:${port}`, 'status: the external address from the gateway')
+    t.is(s.windows.mapping?.external, `${net.extIp}:${port}`, 'status: the external address from the gateway')
     t.is(s.windows.lastError, null, 'no gateway error')
     t.is(await node.stop(), 0, 'the node exits cleanly')
     t.absent(forwardedPorts(net).has(port), 'the mapping is gone once the node exited')
