@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'brittle'
+import { readRuntime, readToken } from '../../src/node/runtime-file.js'
 
 /**
  * Network namespaces for the gateway tests: a LAN (where the node runs), a
@@ -284,4 +286,63 @@ export function refuseInbound(net: GatewayNet, ns: string): void {
 /** Cuts every TCP connection in namespace `ns` to or from `peerIp` (ss -K: both ends see a reset). */
 export function cutTcp(net: GatewayNet, ns: string, peerIp: string): void {
   must([...net.exec(ns), 'ss', '-K', 'dst', peerIp])
+}
+
+/** Calls a node's local API; throws on any answer but 200. */
+export type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>
+
+/**
+ * The local API of a node running in namespace `ns` on `home` (it listens on
+ * that namespace's loopback): a relay in the namespace joins a Unix socket in
+ * `dir` to it, so a call costs no process (as `conclave status` would).
+ */
+export async function apiIn(
+  t: Test,
+  net: GatewayNet,
+  ns: string,
+  home: string,
+  dir: string
+): Promise<ApiCall> {
+  const runtime = readRuntime(home)
+  const token = readToken(home)
+  if (!runtime || !token) throw new Error(`no runtime file in ${home}`)
+  const socketPath = join(dir, `api-${runtime.port}.sock`)
+  const relay = spawnIn(t, net, ns, [
+    process.execPath,
+    '-e',
+    `const net=require('net');net.createServer(c=>{const u=net.connect(${runtime.port},'127.0.0.1');` +
+      `c.pipe(u).pipe(c);u.on('error',()=>c.destroy());c.on('error',()=>u.destroy())})` +
+      `.listen(${JSON.stringify(socketPath)},()=>console.log('relay ready'))`
+  ])
+  const deadline = Date.now() + 10_000
+  while (!relay.output().includes('relay ready')) {
+    if (relay.proc.exitCode !== null || Date.now() > deadline) throw new Error(`API relay: ${relay.output()}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return <T>(method: string, path: string, body?: unknown) =>
+    new Promise<T>((resolve, reject) => {
+      const data = body === undefined ? null : Buffer.from(JSON.stringify(body))
+      const req = http.request(
+        {
+          socketPath,
+          path,
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {})
+          }
+        },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (d) => (text += d))
+          res.on('end', () => {
+            if (res.statusCode !== 200) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
+            else resolve(JSON.parse(text) as T)
+          })
+        }
+      )
+      req.on('error', reject)
+      req.end(data ?? undefined)
+    })
 }
