@@ -146,8 +146,12 @@ test(
       100
     )
     t.teardown(() => clearInterval(sampler))
-    const mappedIn = (w: PortWindow) =>
-      mapSamples.filter((x) => x.mapped && x.at >= w.start && x.at < w.end).length
+    /** Reads of the table inside `w` that showed A's port, after two more reads (the mapping can be ms old). */
+    const mappedIn = async (w: PortWindow) => {
+      const n = mapSamples.length
+      await eventually('two more reads of the table', async () => mapSamples.length >= n + 2, 5000, 20)
+      return mapSamples.filter((x) => x.mapped && x.at >= w.start && x.at < w.end).length
+    }
 
     // B leaves home: outside, with the same windows (it has no gateway: NAT-PMP finds no route)
     const startedB = Date.now()
@@ -205,8 +209,8 @@ test(
       `B's link to A came up between ${iso(first.after)} and ${iso(first.at)}, inside the window ${w1 ? `${iso(w1.start)}–${iso(w1.end)}` : '(none)'}`
     )
     if (first.error) t.comment(`B's last failed dial before it: ${first.error}`)
-    t.ok(w1 && mappedIn(w1) > 0, "the gateway's table held A's port in that window")
-    if (!w1 || mappedIn(w1) === 0) {
+    t.ok(w1 && (await mappedIn(w1)) > 0, "the gateway's table held A's port in that window")
+    if (!w1 || (await mappedIn(w1)) === 0) {
       const around = mapSamples.filter((x) => x.at > first.after - 3000 && x.at < first.at + 5000)
       const pick = (o: string) =>
         o
@@ -314,7 +318,7 @@ test(
       `B linked to A again between ${iso(again.after)} and ${iso(again.at)}, inside the window ${w2 ? `${iso(w2.start)}–${iso(w2.end)}` : '(none)'}`
     )
     if (again.error) t.comment(`B's last failed dial before it: ${again.error}`)
-    t.ok(w2 && mappedIn(w2) > 0, "the gateway's table held A's port in that window")
+    t.ok(w2 && (await mappedIn(w2)) > 0, "the gateway's table held A's port in that window")
     await eventually(
       'the friend reaches B',
       async () => (await friendIds(apiB)).includes(e.accountId),
