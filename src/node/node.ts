@@ -353,8 +353,14 @@ export class ConclaveNode extends Resource implements NodeApi {
         this.#publishAddress()
         this.#dialDirect(true)
         if (this.#windowDial) clearTimeout(this.#windowDial)
-        this.#windowDial = setTimeout(() => this.#dialDirect(true), Math.max(0, (win.end - win.start) / 2))
-        this.#windowDial.unref()
+        this.#windowDial = null
+        // half way through the window by the clock: 'open' comes after the mapping step, which
+        // a slow gateway can stretch to its timeout (3 s), so not half a window from now
+        const half = win.start + (win.end - win.start) / 2 - this.now()
+        if (half > 0) {
+          this.#windowDial = setTimeout(() => this.#dialDirect(true), half)
+          this.#windowDial.unref()
+        }
       }
     })
     await this.windows.ready()

@@ -7,6 +7,7 @@ import type { StatusReport } from '../../src/node/node-api.js'
 import { currentOrNextWindow, type PortWindow, windowKey, windowOf } from '../../src/node/windows.js'
 import { tmpHome } from '../helpers/cli.js'
 import {
+  apiIn,
   createGatewayNet,
   forwardedPorts,
   type GatewayNet,
@@ -71,6 +72,7 @@ test(
     const dir = tmpHome(t, 'gw')
     await startMiniupnpd(t, net, dir)
     const node = await startLanNode(t, net, ['--gateway-protocol', 'upnp'])
+    const api = await apiIn(t, net, net.lan, node.home, dir)
 
     const s0 = await statusIn(node)
     t.ok(s0.windows.enabled, 'status: port windows enabled')
@@ -102,8 +104,18 @@ test(
       samples.push({ at, mapped: target !== undefined })
       if (target !== undefined && statusInside === null) {
         t.is(target, `${net.lanIp}:${port}`, 'the gateway forwards the direct port to the node')
+        // through the relay: a `conclave status` process can take longer than the window on a busy machine
+        // (the rule shows before the node has read the external address: a few ms)
+        statusInside = await eventually(
+          'status shows the mapping',
+          async () => {
+            const r = await api<StatusReport>('GET', '/api/status')
+            return r.windows.mapping ? r : null
+          },
+          2000,
+          20
+        )
         wanInside = wanConnects(net, port)
-        statusInside = await statusIn(node)
       }
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -113,18 +125,27 @@ test(
     const mapped = samples.filter((s) => s.mapped)
     t.ok(mapped.length > 0, `the mapping appeared (${mapped.length} of ${samples.length} samples)`)
     t.is(mapped.filter((s) => !inWindow(s.at, 300)).length, 0, 'never mapped outside a window')
+    let gaps = 0
     for (const w of windows) {
       const seen = mapped.some((s) => s.at >= w.start && s.at < w.end)
-      const after = samples.filter((s) => s.at >= w.end + 500 && s.at < w.end + 2000)
       t.ok(seen, `mapped inside the window ${new Date(w.start).toISOString()} (+${W} s)`)
+      // until the next window opens: two windows can be back to back (one late in its slot, the next early)
+      const next = windowOf(key, w.slot + 1, S * 1000, W * 1000).start
+      const after = samples.filter((s) => s.at >= w.end + 500 && s.at < Math.min(w.end + 2000, next))
+      if (next - w.end < 700) {
+        t.comment(`the next window opens ${next - w.end} ms after this one: no gap to look at`)
+        continue
+      }
+      gaps++
       t.ok(after.length > 0 && after.every((s) => !s.mapped), 'gone 0.5 s after its end')
     }
+    t.ok(gaps > 0, `checked the gap after ${gaps} window(s)`)
     t.ok(wanInside, 'inside a window a WAN host reaches the node through the gateway')
     t.absent(wanConnects(net, port), 'outside it the WAN host is refused')
     t.ok(statusInside?.windows.open, 'status inside the window: open')
     t.is(
       statusInside?.windows.mapping?.external,
-      `192.0.1.1:${port}`,
+      `${net.extIp}:${port}`,
       'status: the external address from the gateway'
     )
     t.is(statusInside?.windows.lastError, null, 'no gateway error')
@@ -229,7 +250,7 @@ test(
       2 * S * 1000,
       50
     )
-    t.is(s.windows.mapping?.external, `192.0.1.1:${port}`, 'status: the external address from the gateway')
+    t.is(s.windows.mapping?.external, `${net.extIp}:${port}`, 'status: the external address from the gateway')
     t.is(s.windows.lastError, null, 'no gateway error')
     t.is(await node.stop(), 0, 'the node exits cleanly')
     t.absent(forwardedPorts(net).has(port), 'the mapping is gone once the node exited')

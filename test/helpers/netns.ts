@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'brittle'
+import { readRuntime, readToken } from '../../src/node/runtime-file.js'
 
 /**
  * Network namespaces for the gateway tests: a LAN (where the node runs), a
@@ -10,6 +12,11 @@ import type { Test } from 'brittle'
  * these namespaces; nothing is routed off the machine.
  *
  *   lan  cl0 10.201.0.2/24  ── veth ──  cg0 10.201.0.1/24  gw  wan0 10.202.0.1/24 ── veth ── cw0 10.202.0.2/24  wan
+ *
+ * The gateway also holds its public address 192.0.1.1 on wan0 (the one
+ * miniupnpd reports), and the WAN host routes it through the gateway, so a
+ * WAN host can dial the address a node publishes after a port window. The
+ * LAN is not routed from the WAN: only what the gateway forwards reaches it.
  */
 export interface GatewayNet {
   lan: string
@@ -18,6 +25,9 @@ export interface GatewayNet {
   lanIp: string
   gwLanIp: string
   gwWanIp: string
+  wanIp: string
+  /** The gateway's public address (on wan0, reported by miniupnpd as its external IP). */
+  extIp: string
   /** argv prefix that runs a command in a namespace: ['ip', 'netns', 'exec', ns]. */
   exec(ns: string): string[]
 }
@@ -68,6 +78,8 @@ export function createGatewayNet(t: Test): GatewayNet {
     lanIp: '10.201.0.2',
     gwLanIp: '10.201.0.1',
     gwWanIp: '10.202.0.1',
+    wanIp: '10.202.0.2',
+    extIp: '192.0.1.1',
     exec: (ns) => ['ip', 'netns', 'exec', ns]
   }
   for (const ns of [net.lan, net.gw, net.wan]) {
@@ -94,7 +106,8 @@ export function createGatewayNet(t: Test): GatewayNet {
     ['-n', net.lan, 'addr', 'add', `${net.lanIp}/24`, 'dev', 'cl0'],
     ['-n', net.gw, 'addr', 'add', `${net.gwLanIp}/24`, 'dev', 'cg0'],
     ['-n', net.gw, 'addr', 'add', `${net.gwWanIp}/24`, 'dev', 'wan0'],
-    ['-n', net.wan, 'addr', 'add', '10.202.0.2/24', 'dev', 'cw0'],
+    ['-n', net.gw, 'addr', 'add', `${net.extIp}/32`, 'dev', 'wan0'],
+    ['-n', net.wan, 'addr', 'add', `${net.wanIp}/24`, 'dev', 'cw0'],
     ['-n', net.lan, 'link', 'set', 'lo', 'up'],
     ['-n', net.gw, 'link', 'set', 'lo', 'up'],
     ['-n', net.wan, 'link', 'set', 'lo', 'up'],
@@ -102,7 +115,8 @@ export function createGatewayNet(t: Test): GatewayNet {
     ['-n', net.gw, 'link', 'set', 'cg0', 'up'],
     ['-n', net.gw, 'link', 'set', 'wan0', 'up'],
     ['-n', net.wan, 'link', 'set', 'cw0', 'up'],
-    ['-n', net.lan, 'route', 'add', 'default', 'via', net.gwLanIp]
+    ['-n', net.lan, 'route', 'add', 'default', 'via', net.gwLanIp],
+    ['-n', net.wan, 'route', 'add', `${net.extIp}/32`, 'via', net.gwWanIp]
   ]
   for (const c of cmds) must(['ip', ...c])
   must([...net.exec(net.gw), 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
@@ -147,8 +161,8 @@ const NFT_TABLE = 'cvupnp'
 /**
  * Debian's miniupnpd (nftables backend) on the gateway: UPnP IGD on the LAN
  * side (SSDP + SOAP on port 5000) and NAT-PMP on 5351, forwarding from wan0.
- * It declares a public external address only as a label in its answers (it
- * refuses to map behind a private WAN address); nothing is sent to it.
+ * It declares the public address the gateway holds on wan0 as its external
+ * address (it refuses to map behind a private WAN address only).
  */
 export async function startMiniupnpd(
   t: Test,
@@ -186,7 +200,7 @@ export async function startMiniupnpd(
     conf,
     [
       'ext_ifname=wan0',
-      'ext_ip=192.0.1.1',
+      `ext_ip=${net.extIp}`,
       'listening_ip=cg0',
       'http_port=5000',
       'enable_natpmp=yes',
@@ -203,7 +217,8 @@ export async function startMiniupnpd(
       ''
     ].join('\n')
   )
-  const d = spawnIn(t, net, net.gw, ['miniupnpd', '-f', conf, '-d'])
+  // its own pid file: the default (/var/run/miniupnpd.pid) would keep a second gateway from starting
+  const d = spawnIn(t, net, net.gw, ['miniupnpd', '-f', conf, '-d', '-P', join(dir, 'miniupnpd.pid')])
   const deadline = Date.now() + 10_000
   while (!/Listening for NAT-PMP/.test(d.output())) {
     if (d.proc.exitCode !== null || Date.now() > deadline)
@@ -219,4 +234,115 @@ export function forwardedPorts(net: GatewayNet): Map<number, string> {
   const r = sh([...net.exec(net.gw), 'nft', 'list', 'chain', 'inet', NFT_TABLE, 'prerouting_miniupnpd'])
   for (const m of r.out.matchAll(/dport (\d+) dnat ip to ([\d.]+:\d+)/g)) out.set(Number(m[1]), m[2]!)
   return out
+}
+
+/**
+ * A TCP connection from namespace `ns` to `host:port`: 'connected', the
+ * error code (ECONNREFUSED, …) or 'timeout' after `timeoutMs`.
+ */
+export function tcpConnect(
+  net: GatewayNet,
+  ns: string,
+  host: string,
+  port: number,
+  timeoutMs = 1500
+): string {
+  const r = spawnSync(
+    'ip',
+    [
+      ...net.exec(ns).slice(1),
+      process.execPath,
+      '-e',
+      `const s=require('net').connect(${port},${JSON.stringify(host)});` +
+        `s.on('connect',()=>{console.log('connected');process.exit()});` +
+        `s.on('error',e=>{console.log(e.code);process.exit()});` +
+        `setTimeout(()=>{console.log('timeout');process.exit()},${timeoutMs})`
+    ],
+    { encoding: 'utf8' }
+  )
+  return r.stdout.trim() || `no answer: ${r.stderr.trim()}`
+}
+
+/**
+ * A firewall of its own in namespace `ns`: new incoming connections from
+ * other hosts are rejected (loopback stays open), as for a phone behind its
+ * carrier's NAT; connections it opens itself work.
+ */
+export function refuseInbound(net: GatewayNet, ns: string): void {
+  const r = spawnSync(net.exec(ns)[0]!, [...net.exec(ns).slice(1), 'nft', '-f', '-'], {
+    input: `table inet cvinbound {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "lo" accept
+    ct state new reject
+  }
+}
+`,
+    encoding: 'utf8'
+  })
+  if (r.status !== 0) throw new Error(`nft in ${ns}: ${r.stderr}`)
+}
+
+/** Cuts every TCP connection in namespace `ns` to or from `peerIp` (ss -K: both ends see a reset). */
+export function cutTcp(net: GatewayNet, ns: string, peerIp: string): void {
+  must([...net.exec(ns), 'ss', '-K', 'dst', peerIp])
+}
+
+/** Calls a node's local API; throws on any answer but 200. */
+export type ApiCall = <T>(method: string, path: string, body?: unknown) => Promise<T>
+
+/**
+ * The local API of a node running in namespace `ns` on `home` (it listens on
+ * that namespace's loopback): a relay in the namespace joins a Unix socket in
+ * `dir` to it, so a call costs no process (as `conclave status` would).
+ */
+export async function apiIn(
+  t: Test,
+  net: GatewayNet,
+  ns: string,
+  home: string,
+  dir: string
+): Promise<ApiCall> {
+  const runtime = readRuntime(home)
+  const token = readToken(home)
+  if (!runtime || !token) throw new Error(`no runtime file in ${home}`)
+  const socketPath = join(dir, `api-${runtime.port}.sock`)
+  const relay = spawnIn(t, net, ns, [
+    process.execPath,
+    '-e',
+    `const net=require('net');net.createServer(c=>{const u=net.connect(${runtime.port},'127.0.0.1');` +
+      `c.pipe(u).pipe(c);u.on('error',()=>c.destroy());c.on('error',()=>u.destroy())})` +
+      `.listen(${JSON.stringify(socketPath)},()=>console.log('relay ready'))`
+  ])
+  const deadline = Date.now() + 10_000
+  while (!relay.output().includes('relay ready')) {
+    if (relay.proc.exitCode !== null || Date.now() > deadline) throw new Error(`API relay: ${relay.output()}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return <T>(method: string, path: string, body?: unknown) =>
+    new Promise<T>((resolve, reject) => {
+      const data = body === undefined ? null : Buffer.from(JSON.stringify(body))
+      const req = http.request(
+        {
+          socketPath,
+          path,
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {})
+          }
+        },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (d) => (text += d))
+          res.on('end', () => {
+            if (res.statusCode !== 200) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
+            else resolve(JSON.parse(text) as T)
+          })
+        }
+      )
+      req.on('error', reject)
+      req.end(data ?? undefined)
+    })
 }
