@@ -1,22 +1,14 @@
 // Regenerates docs/errors.md from the compiled code (npm run build first):
 //   node scripts/errors-doc.js
 // test/kernel/errors-doc.test.ts fails when the doc and the code disagree.
-import { readdirSync, statSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
-function errorModules(dir) {
-  const out = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) {
-      if (name !== 'test') out.push(...errorModules(p))
-    } else if (name === 'errors.js') out.push(p)
-  }
-  return out
-}
-
-for (const m of errorModules('dist')) await import(pathToFileURL(join(process.cwd(), m)).href)
+const { loadErrorModules } = await import(
+  pathToFileURL(join(process.cwd(), 'dist/src/kernel/error-modules.js')).href
+)
+await loadErrorModules(join(process.cwd(), 'dist'))
 const { registeredCodes } = await import(pathToFileURL(join(process.cwd(), 'dist/src/kernel/errors.js')).href)
 const rows = [...registeredCodes()].sort(([a], [b]) => a.localeCompare(b))
 const out = [

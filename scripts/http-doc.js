@@ -2,24 +2,14 @@
 // `<!-- /generated -->`) from the route table of the compiled code (npm run build first):
 //   node scripts/http-doc.js
 // test/http/http-doc.test.ts fails when the doc and the routes disagree.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 const load = (p) => import(pathToFileURL(join(process.cwd(), p)).href)
 
-function errorModules(dir) {
-  const out = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) {
-      if (name !== 'test') out.push(...errorModules(p))
-    } else if (name === 'errors.js') out.push(p)
-  }
-  return out
-}
-
-for (const m of errorModules('dist')) await load(m)
+const { loadErrorModules } = await load('dist/src/kernel/error-modules.js')
+await loadErrorModules(join(process.cwd(), 'dist'))
 const { registeredCodes } = await load('dist/src/kernel/errors.js')
 const { routes } = await load('dist/src/http/routes.js')
 const { renderRoutes, renderTypes, spliceGenerated } = await load('dist/src/http/route-doc.js')

@@ -108,7 +108,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
       println(ctx, mnemonic)
       println(ctx)
     }
-    if (loadIdentity(config.home).identity.recovered) {
+    const { identity, secrets } = loadIdentity(config.home)
+    if (identity.recovered) {
       const log = createLogger(config.logLevel)
       const bar = progressBar(ctx.stderr)
       println(ctx, "recovering this device from its seed: looking for the account's other devices…")
@@ -130,7 +131,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
       values.role === undefined &&
       ctx.env.CONCLAVE_ROLE === undefined &&
       config.roles.includes('access') &&
-      loadIdentity(config.home).secrets.device.xwingSecretKey === undefined
+      // recovery rewrites the secrets from the seed, which never leaves this one out
+      secrets.device.xwingSecretKey === undefined
     ) {
       // a home that joined as a relay keeps public keys only: it runs as a relay unless told otherwise
       config = { ...config, roles: ['relay'] }

@@ -114,6 +114,8 @@ interface Peer {
   message: { send(m: unknown): boolean }
   /** Messages of one peer are handled in order (offers before the `resynced` that follows them). */
   queue: Promise<void>
+  /** The list of writer cores last named to this peer (a relay), so an unchanged one is not sent again. */
+  blindSent?: string
 }
 
 /**
@@ -191,7 +193,10 @@ export class ConversationManager extends Resource {
         for (const w of await conv.writers()) cores.add(w.core)
       }
       const list = [...cores].slice(0, MAX_BLIND_CORES)
-      for (const p of relays) p.message.send({ type: 'blind', v: 1, cores: list })
+      const sent = list.join()
+      for (const p of relays) {
+        if (p.blindSent !== sent && p.message.send({ type: 'blind', v: 1, cores: list })) p.blindSent = sent
+      }
     } catch (err) {
       if (!this.closing) this.#c.log.debug('conversation cores not named to a relay', { err: err as Error })
     }

@@ -4,7 +4,8 @@ import { NodeErrors } from './errors.js'
 
 export const LOCK_FILE = 'node.lock'
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -35,7 +36,7 @@ export function acquireLock(home: string): () => void {
       } catch {
         // unreadable lock: treat as stale
       }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw NodeErrors.NODE_LOCKED(`another node (pid ${pid}) is running on ${home}`, {
           data: { pid, home }
         })

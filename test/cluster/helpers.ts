@@ -40,6 +40,17 @@ export interface Account {
   revocation(index: number, over?: { reason?: string; revokedAt?: number }): SignedRevocation
 }
 
+/** A certificate naming `victim`'s device `index` (its account, ids and keys) but signed by `signer`'s root. */
+export function forgedCertificate(signer: Account, victim: Account, index: number): SignedCertificate {
+  return signer.certificate(index, 0, {
+    accountId: victim.accountId,
+    deviceId: victim.device(index).deviceId,
+    signingKey: hex(victim.device(index).signing.publicKey),
+    xwingKey: hex(victim.device(index).xwing.publicKey),
+    indexer: false
+  })
+}
+
 export function createAccount(): Account {
   const seed = mnemonicToSeed(generateMnemonic())
   const root = deriveRoot(seed)

@@ -8,6 +8,7 @@ import {
   codeOf,
   converged,
   createAccount,
+  forgedCertificate,
   openDevice,
   twoDevices
 } from './helpers.js'
@@ -26,13 +27,7 @@ test('hostile entries are skipped and recorded identically on every node', async
   const good = acct.certificate(3, 0, { indexer: false })
 
   // a certificate "for us" signed by another account's root
-  const forged = other.certificate(3, 0, {
-    accountId: acct.accountId,
-    deviceId: acct.device(3).deviceId,
-    signingKey: hex(acct.device(3).signing.publicKey),
-    xwingKey: hex(acct.device(3).xwing.publicKey),
-    indexer: false
-  })
+  const forged = forgedCertificate(other, acct, 3)
   t.is(await codeOf(a.cluster.certify(forged)), 'CLUSTER_CERT_INVALID', 'certify refuses it before appending')
   expected.set(await appendRaw(a, certifyEntry(forged)), 'CLUSTER_CERT_INVALID')
 

@@ -1,31 +1,19 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import test from 'brittle'
 import { ensureToken } from '../../src/http/listen.js'
 import { renderRoutes, renderTypes, routeName, spliceGenerated } from '../../src/http/route-doc.js'
 import { routes } from '../../src/http/routes.js'
 import { buildServer } from '../../src/http/server.js'
+import { loadErrorModules } from '../../src/kernel/error-modules.js'
 import { registeredCodes } from '../../src/kernel/errors.js'
 import { inProcessNode } from '../helpers/in-process-node.js'
 
 const DOC = join(process.cwd(), 'docs', 'http.md')
 const TYPES = 'src/node/node-api.ts'
 
-/** Every compiled `errors.js` outside dist/test, so that every code is registered. */
-function errorModules(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) {
-      if (name !== 'test' && name !== 'node_modules') out.push(...errorModules(p))
-    } else if (name === 'errors.js') out.push(p)
-  }
-  return out
-}
-
 async function generated(list = routes): Promise<string> {
-  for (const m of errorModules(join(process.cwd(), 'dist'))) await import(pathToFileURL(m).href)
+  await loadErrorModules(join(process.cwd(), 'dist'))
   const codes = registeredCodes()
   const types = renderTypes(list, readFileSync(join(process.cwd(), TYPES), 'utf8'), TYPES)
   return renderRoutes(list, (code) => codes.get(code)?.status, types)

@@ -1,20 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import test from 'brittle'
+import { loadErrorModules } from '../../src/kernel/error-modules.js'
 import { ConclaveError, KernelErrors, registeredCodes } from '../../src/kernel/errors.js'
-
-/** Every compiled `errors.js` outside dist/test: each area declares its codes there. */
-function errorModules(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) {
-      if (name !== 'test' && name !== 'node_modules') out.push(...errorModules(p))
-    } else if (name === 'errors.js') out.push(p)
-  }
-  return out
-}
 
 function documented(): Map<string, number> {
   const text = readFileSync(join(process.cwd(), 'docs', 'errors.md'), 'utf8')
@@ -25,9 +13,8 @@ function documented(): Map<string, number> {
 }
 
 test('docs/errors.md lists exactly the codes in the code, with their HTTP status', async (t) => {
-  const modules = errorModules(join(process.cwd(), 'dist'))
+  const modules = await loadErrorModules(join(process.cwd(), 'dist'))
   t.ok(modules.length >= 1, `found ${modules.length} error modules`)
-  for (const m of modules) await import(pathToFileURL(m).href)
   const codes = registeredCodes()
   const docs = documented()
   const missingInDocs = [...codes.keys()].filter((c) => !docs.has(c)).sort()

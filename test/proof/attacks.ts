@@ -24,7 +24,7 @@ import { hex } from '../../src/kernel/encoding.js'
 import { swarmFirewall } from '../../src/kernel/substrate/index.js'
 import { DirectTransport } from '../../src/node/direct.js'
 import { A as HOLDER_A, B as HOLDER_B, INDEX_KEY, openWith, Prng } from '../archive/helpers.js'
-import { appendRaw, codeOf, createAccount, openDevice } from '../cluster/helpers.js'
+import { appendRaw, codeOf, createAccount, forgedCertificate, openDevice } from '../cluster/helpers.js'
 import { inProcessNode } from '../helpers/in-process-node.js'
 import { createTestnet } from '../helpers/testnet.js'
 import { hostOriginTokenMatrix } from '../http/matrix.js'
@@ -64,13 +64,7 @@ async function certificates(t: Test, cases: Cases): Promise<void> {
   const a = await openDevice(t, acct, { index: 0, name: 'a' })
   await a.cluster.certify(acct.certificate(0, 0, { indexer: true }))
   const good = acct.certificate(3, 0, { indexer: false })
-  const forged = other.certificate(3, 0, {
-    accountId: acct.accountId,
-    deviceId: acct.device(3).deviceId,
-    signingKey: hex(acct.device(3).signing.publicKey),
-    xwingKey: hex(acct.device(3).xwing.publicKey),
-    indexer: false
-  })
+  const forged = forgedCertificate(other, acct, 3)
   const attacks = {
     'signed by another root': forged,
     'half-valid signature (Ed25519 ours, ML-DSA theirs)': {

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import createHyperTestnet from 'hyperdht/testnet.js'
+import { processAlive } from '../../src/node/lock.js'
 import type { StatusReport } from '../../src/node/node-api.js'
 import { eventually } from '../../src/kernel/wait.js'
 import { prng } from '../helpers/prng.js'
@@ -137,21 +138,12 @@ function quietly(args: string[]): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Removes the namespaces (and the nodes still running in them), links and homes of earlier runs whose process is gone. */
 export function removeStale(): string[] {
   const removed: string[] = []
   const stale = (name: string) => {
     const m = STALE.exec(name)
-    return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]))
+    return m !== null && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))
   }
   for (const line of ip(['netns', 'list']).split('\n')) {
     const name = line.split(' ')[0] ?? ''
@@ -177,7 +169,7 @@ export function removeStale(): string[] {
   }
   for (const name of readdirSync(tmpdir())) {
     const m = /^conclave-partitions-(\d+)-/.exec(name)
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) {
       rmSync(join(tmpdir(), name), { recursive: true, force: true })
       removed.push(name)
     }
