@@ -186,6 +186,7 @@ export class SubstrateBase<T = unknown> extends Resource {
       this.#watchTail()
       this.emit('update')
     })
+    base.on('fast-forward', () => this.#completeFastForward())
 
     try {
       await base.ready()
@@ -216,6 +217,25 @@ export class SubstrateBase<T = unknown> extends Resource {
   }
 
   /** Notes when the view's `(signedLength, length)` last changed. */
+  /**
+   * A fast-forward takes the signed system and view cores by reference and
+   * fetches their blocks on demand, so a node restarted with no peer could
+   * not read its own view. Every block up to the new length is fetched now,
+   * in the background (a peer that leaves first is met again later: the
+   * range stays requested while the session lives).
+   */
+  #completeFastForward(): void {
+    const base = this.#base
+    if (!base) return
+    for (const core of [base.core, base.view.core]) {
+      if (!core || core.closed || core.contiguousLength >= core.length) continue
+      core
+        .download({ start: 0, end: core.length })
+        .done()
+        .catch(() => {}) // a closed session or a truncation: a later fast-forward asks again
+    }
+  }
+
   #watchTail(): void {
     const core = this.#base?.view.core
     if (!core) return

@@ -1,0 +1,58 @@
+import test from 'brittle'
+import crypto from 'hypercore-crypto'
+import { createTestnet } from '../helpers/testnet.js'
+import { createPeer, dump, joinSwarm, leaveSwarm, reopenPeer } from './helpers.js'
+
+const ENTRIES = 300
+
+/** Rejects when `p` takes longer than `ms`: a read that waits for a peer nobody asks hangs for good. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+test('a node that caught up by fast-forward reopens and reads its whole view offline', async (t) => {
+  const net = await createTestnet(t)
+  const encryptionKey = crypto.randomBytes(32)
+  const a = await createPeer(t, 'a', { encryptionKey, keyPair: crypto.keyPair(), ackIntervalMs: 500 })
+  // one append each: the system core grows per applied node, and a fast-forward needs it well ahead
+  for (let i = 0; i < ENTRIES; i++) await a.base.append({ type: 'put', key: `k${i}`, value: 'x'.repeat(200) })
+  await a.base.until(() => a.base.view.core.signedLength === a.base.view.core.length)
+
+  // B arrives late: far behind the signed view, so autobase fast-forwards it
+  const keyPair = crypto.keyPair()
+  const b = await createPeer(t, 'b', { encryptionKey, bootstrap: a.base.key, keyPair })
+  let forwarded = false
+  b.base.autobase.on('fast-forward', () => (forwarded = true))
+  await joinSwarm(net, a, { server: true, client: false })
+  await joinSwarm(net, b)
+  await b.base.until(async () => (await b.base.view.get(`data/k${ENTRIES - 1}`)) !== null)
+  t.ok(forwarded, 'B caught up by a fast-forward')
+  // the node is done when everything it needs is local; a bounded wait, then it goes offline
+  const deadline = Date.now() + 10_000
+  const complete = (): boolean =>
+    b.base.view.core.contiguousLength === b.base.view.core.length &&
+    b.base.autobase.core.contiguousLength === b.base.autobase.core.length
+  while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.ok(complete(), "B holds every block of its system and view cores (the fast-forward's are fetched)")
+
+  await leaveSwarm(b)
+  await b.base.close()
+  await b.store.close()
+  const offline = await within(
+    reopenPeer(t, b, { encryptionKey, bootstrap: a.base.key, keyPair }),
+    10_000,
+    'reopening B with no peer'
+  )
+  const view = await within(dump(offline), 10_000, "reading B's whole view with no peer")
+  t.alike(view, await dump(a), "B's view, read offline, is A's")
+})
