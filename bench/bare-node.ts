@@ -26,7 +26,7 @@ const base = new Autobase(store.namespace('bare'), null, {
   ackInterval: 1000
 })
 await base.ready()
-const swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1' }) })
+const swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1', firewalled: false }) })
 swarm.on('connection', (c) => store.replicate(c))
 swarm.join(base.discoveryKey, { server: true, client: true })
 process.stdout.write('ready\n')

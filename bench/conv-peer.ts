@@ -25,7 +25,7 @@ const b4a = (v: unknown) => (v as Buffer).toString()
 const now = () => performance.timeOrigin + performance.now()
 
 const store = new Corestore(dir)
-const swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1' }) })
+const swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1', firewalled: false }) })
 swarm.on('connection', (conn) => {
   store.replicate(conn)
 })

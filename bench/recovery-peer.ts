@@ -18,10 +18,13 @@ import { loadConfig } from '../src/kernel/config.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
 import { mnemonicToSeed } from '../src/kernel/identity/mnemonic.js'
-import { silentLogger } from '../src/kernel/log.js'
+import { createLogger, type LogLevel } from '../src/kernel/log.js'
 import { joinCluster } from '../src/node/join.js'
 import { ConclaveNode } from '../src/node/node.js'
 import { recoverDevice } from '../src/node/recover.js'
+
+/** CONCLAVE_BENCH_LOG=debug|info|… shows the peer's node and recovery log on stderr (silent by default). */
+const benchLog = createLogger((process.env.CONCLAVE_BENCH_LOG ?? 'silent') as LogLevel)
 
 const [mode, bootstrapFlag] = process.argv.slice(2) as ['node' | 'bare', string]
 const bootstrap = bootstrapFlag.split(',').map((s) => {
@@ -37,7 +40,7 @@ let home = ''
 const config = () => loadConfig({ home, env: {}, flags: { bootstrap: bootstrapFlag } })
 
 async function startNode(): Promise<void> {
-  node = new ConclaveNode({ config: config(), log: silentLogger })
+  node = new ConclaveNode({ config: config(), log: benchLog })
   await node.ready()
 }
 
@@ -76,7 +79,7 @@ let swarm: Hyperswarm | null = null
 async function bareSwarm(dir: string): Promise<void> {
   store = new Corestore(dir)
   await store.ready()
-  swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1' }) })
+  swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap, host: '127.0.0.1', firewalled: false }) })
   swarm.on('connection', (conn) => store!.replicate(conn))
 }
 
@@ -122,7 +125,7 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
     const steps: Record<string, number> = {}
     const r = await recoverDevice({
       config: config(),
-      log: silentLogger,
+      log: benchLog,
       onProgress: (p) => {
         phases[p.phase] ??= now()
         steps[p.step] ??= now()
@@ -191,8 +194,13 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
     const n = Number(a.n)
     for (;;) {
       try {
-        const s = await node!.conversations.show(id, { limit: 0 })
-        if (s.total >= n) return { at: now(), total: s.total, viewHash: s.viewHash, writable: s.log.writable }
+        // the count alone while polling: the view hash reads the whole view, once at the end
+        const { total } = await node!.conversations.get(id).show({ limit: 0 })
+        if (total >= n) {
+          const at = now()
+          const s = await node!.conversations.show(id, { limit: 0 })
+          return { at, total: s.total, viewHash: s.viewHash, writable: s.log.writable }
+        }
       } catch {
         // not re-learned yet
       }

@@ -255,6 +255,20 @@ export function dhtBindHost(config: Pick<Config, 'dhtHost' | 'bootstrap'>): stri
   return undefined
 }
 
+/**
+ * Whether the DHT node takes connections directly, without holepunching
+ * (HyperDHT's `firewalled: false`): when `dhtReachable` says so, or when it
+ * binds a loopback address — every peer that reaches it then does so at that
+ * address. On loopback the holepunch path left the dialler, in most first
+ * dials, with a stream the other side never saw, until it timed out after
+ * ≈ 15 s (docs/network.md, "The DHT node").
+ */
+export function dhtDirect(config: Pick<Config, 'dhtHost' | 'bootstrap' | 'dhtReachable'>): boolean {
+  if (config.dhtReachable) return true
+  const host = dhtBindHost(config)
+  return host !== undefined && LOOPBACK.test(host)
+}
+
 export function readConfigFile(home: string): Record<string, unknown> {
   const file = join(home, 'config.json')
   let text: string

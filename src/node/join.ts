@@ -1,6 +1,6 @@
 import HyperDHT from 'hyperdht'
 import { joinWithInvite } from '../../cluster/pairing.js'
-import { dhtBindHost, type HostPort } from '../kernel/config.js'
+import { dhtBindHost, dhtDirect, type HostPort } from '../kernel/config.js'
 import { KernelErrors } from '../kernel/errors.js'
 import { hasIdentity, writeIdentity } from '../kernel/identity/home-store.js'
 import { NodeErrors } from './errors.js'
@@ -28,10 +28,12 @@ export async function joinCluster(
       data: { home }
     })
   }
-  const host = dhtBindHost({ dhtHost: null, bootstrap: opts.bootstrap })
+  const bind = { dhtHost: null, bootstrap: opts.bootstrap, dhtReachable: false }
+  const host = dhtBindHost(bind)
   const dht = new HyperDHT({
     ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
-    ...(host ? { host } : {})
+    ...(host ? { host } : {}),
+    ...(dhtDirect(bind) ? { firewalled: false } : {})
   })
   try {
     const bytes = await joinWithInvite(dht, inviteText, {

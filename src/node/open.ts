@@ -3,7 +3,7 @@ import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import type { ClusterInit } from '../../cluster/cluster.js'
-import { type Config, dhtBindHost } from '../kernel/config.js'
+import { type Config, dhtBindHost, dhtDirect } from '../kernel/config.js'
 import type { Ed25519KeyPair } from '../kernel/crypto/ed25519.js'
 import { unhex } from '../kernel/encoding.js'
 import type { LoadedIdentity } from '../kernel/identity/home-store.js'
@@ -68,7 +68,7 @@ export function createSwarm(
     dht: new HyperDHT({
       ...(bootstrap ? { bootstrap } : {}),
       ...(host ? { host } : {}),
-      ...(config.dhtReachable ? { firewalled: false } : {})
+      ...(!config.onion && dhtDirect(config) ? { firewalled: false } : {})
     }),
     firewall: swarmFirewall(isAllowed)
   })

@@ -82,7 +82,9 @@ test(
     t.is(cliStatus.accountId, init.accountId, 'status --json through the CLI')
 
     // an unrelated node with its own key cannot connect to A (firewall), even knowing the topic
-    const intruder = new Hyperswarm({ dht: new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1' }) })
+    const intruder = new Hyperswarm({
+      dht: new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1', firewalled: false })
+    })
     t.teardown(() => intruder.destroy(), { order: 500 })
     let intruderConnections = 0
     intruder.on('connection', (conn) => {
