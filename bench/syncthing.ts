@@ -30,6 +30,8 @@ export interface SyncthingFigure {
   /** What came in over S2's connections (`/rest/system/connections`, inBytesTotal). */
   wireRxBytes: number
   mbPerSecond: number
+  /** Before the clock: writing S1's files, starting both instances, S1's scan (s). */
+  setupSeconds: { write: number; start: number; scan: number }
   version: string
 }
 
@@ -216,8 +218,10 @@ export async function syncthingResync({
   try {
     const data1 = join(tmp.dir, 's1-data')
     const data2 = join(tmp.dir, 's2-data')
+    const tw = performance.now()
     writeFiles(data1, files, fileBytes)
     mkdirSync(join(data2, '.stfolder'), { recursive: true })
+    const ts = performance.now()
     const s1 = await startInstance(join(tmp.dir, 's1-home'), 'S1', live)
     const s2 = await startInstance(join(tmp.dir, 's2-home'), 'S2', live)
     const folderOn = (path: string, type: string) => ({
@@ -232,6 +236,7 @@ export async function syncthingResync({
     // S1 knows S2 and shares the folder, and has scanned it, before the clock starts
     await s1.api('POST', '/rest/config/devices', { deviceID: s2.id, name: 'S2', addresses: [s2.listen] })
     await s1.api('POST', '/rest/config/folders', folderOn(data1, 'sendonly'))
+    const tscan = performance.now()
     const status = (s: Instance) => s.api<FolderStatus>('GET', `/rest/db/status?folder=${folder}`)
     const scanDeadline = Date.now() + timeoutMs
     for (;;) {
@@ -244,6 +249,11 @@ export async function syncthingResync({
 
     // the clock: S2 is told of S1 and of the folder
     const t0 = performance.now()
+    const setupSeconds = {
+      write: round((ts - tw) / 1000),
+      start: round((tscan - ts) / 1000),
+      scan: round((t0 - tscan) / 1000)
+    }
     await s2.api('POST', '/rest/config/devices', { deviceID: s1.id, name: 'S1', addresses: [s1.listen] })
     await s2.api('POST', '/rest/config/folders', folderOn(data2, 'receiveonly'))
     let connectedAt = Number.NaN
@@ -289,6 +299,7 @@ export async function syncthingResync({
       fileBytes,
       wireRxBytes: c.connections[s1.id]?.inBytesTotal ?? 0,
       mbPerSecond: round(bytes / 1e6 / seconds),
+      setupSeconds,
       version
     }
   } catch (err) {
