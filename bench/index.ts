@@ -1,9 +1,11 @@
 // npm run bench [-- --quick]: every benchmark, one JSON object on stdout. Besides the
 // figures, `bench` says how long each suite took (wall and CPU seconds, the CPU of the
 // processes it started included once they exited) and the machine's load average before and
-// after, since the machine may be shared.
+// after, since the machine may be shared. A suite that has not finished after
+// `--suite-timeout=S` seconds (quick: 400, otherwise 7200) is reported as
+// `<suite>_error: timed out…`, the processes it started are killed, and the next one runs.
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { run as archive } from './archive.js'
 import { run as archiveOpen } from './archive-open.js'
@@ -28,6 +30,28 @@ function cpuSeconds(): number {
   ]
   return (utime + stime + cutime + cstime) / tick
 }
+const limitFlag = process.argv.find((x) => x.startsWith('--suite-timeout='))
+const suiteLimitS = limitFlag ? Number(limitFlag.slice('--suite-timeout='.length)) : quick ? 400 : 7200
+
+/** Kills this process's own child processes (a timed-out suite's peers). */
+function killChildren(): number {
+  let killed = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === process.pid) {
+        process.kill(Number(pid), 'SIGKILL')
+        killed++
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return killed
+}
+
 const r1 = (x: number) => Math.round(x * 10) / 10
 const suites: Record<string, { wallSeconds: number; cpuSeconds: number }> = {}
 const load = { start: loadavg().map(r1), end: [] as number[] }
@@ -44,10 +68,25 @@ for (const [name, fn] of [
 ] as const) {
   process.stderr.write(`bench: ${name}…\n`)
   const [t, c] = [performance.now(), cpuSeconds()]
+  let timer: NodeJS.Timeout | undefined
+  const running = fn({ quick })
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${suiteLimitS} s`)), suiteLimitS * 1000)
+  })
   try {
-    Object.assign(out, await fn({ quick }))
+    Object.assign(out, await Promise.race([running, limit]))
   } catch (err) {
     out[`${name}_error`] = (err as Error).message
+    if ((err as Error).message.startsWith('timed out after')) {
+      const killed = killChildren()
+      process.stderr.write(
+        `bench: ${name} timed out after ${suiteLimitS} s; killed its ${killed} processes\n`
+      )
+      // let the suite's own clean-up (temp folders, testnet) run once its peers are gone
+      await Promise.race([running.catch(() => {}), new Promise((r) => setTimeout(r, 15_000))])
+    }
+  } finally {
+    clearTimeout(timer)
   }
   suites[name] = { wallSeconds: r1((performance.now() - t) / 1000), cpuSeconds: r1(cpuSeconds() - c) }
 }
@@ -57,6 +96,7 @@ out.bench = {
   wallSeconds: r1((performance.now() - t0) / 1000),
   cpuSeconds: r1(cpuSeconds() - c0),
   cpus: cpus().length,
+  suiteTimeoutSeconds: suiteLimitS,
   loadavg: load,
   suites
 }
