@@ -4,6 +4,7 @@
 // after, since the machine may be shared. A suite that has not finished after
 // `--suite-timeout=S` seconds (quick: 400, otherwise 7200) is reported as
 // `<suite>_error: timed out…`, the processes it started are killed, and the next one runs.
+// `--only=SUITE,…` runs those suites alone (the other keys then say they have no figure).
 import { spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
@@ -30,6 +31,9 @@ function cpuSeconds(): number {
   ]
   return (utime + stime + cutime + cstime) / tick
 }
+const onlyFlag = process.argv.find((x) => x.startsWith('--only='))
+/** `--only=node,recovery`: those suites alone. */
+const only = onlyFlag ? onlyFlag.slice('--only='.length).split(',') : null
 const limitFlag = process.argv.find((x) => x.startsWith('--suite-timeout='))
 const suiteLimitS = limitFlag ? Number(limitFlag.slice('--suite-timeout='.length)) : quick ? 400 : 7200
 
@@ -66,6 +70,7 @@ for (const [name, fn] of [
   ['conversation', conversation],
   ['recovery', recovery]
 ] as const) {
+  if (only && !only.includes(name)) continue
   process.stderr.write(`bench: ${name}…\n`)
   const [t, c] = [performance.now(), cpuSeconds()]
   let timer: NodeJS.Timeout | undefined
@@ -109,7 +114,7 @@ for (const [key, suite] of Object.entries(suiteOf)) {
     baseline: null,
     ratio: null,
     met: null,
-    error: `no figure: the ${suite} suite ${String(out[`${suite}_error`] ?? 'did not report it')}`
+    error: `no figure: the ${suite} suite ${String(out[`${suite}_error`] ?? (only && !only.includes(suite) ? 'was not run (--only)' : 'did not report it'))}`
   }
 }
 load.end = loadavg().map(r1)
