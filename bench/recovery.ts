@@ -17,11 +17,19 @@
 // process and downloaded in full by a fresh corestore in another over
 // Hyperswarm on the same testnet; timed from the call in an already started
 // process, like the recovery.
+//
+// Then, with the Conclave processes gone, Syncthing (bench/syncthing.ts) re-syncs the same
+// bytes between two local instances, twice: one file per block of A's writer core
+// (`perMessage`: as many files as blocks, each of the mean block size, random bytes) and one
+// file of all its bytes (`oneFile`). P5 carries both results (`syncthing`) and Conclave's
+// recovery time over each (`ratioToSyncthing`); without syncthing installed each says
+// `skipped` and why. `--no-syncthing` leaves it out.
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { RecoveryResult } from '../src/node/recover.js'
 import { type BenchFigure, figure, peerNet, round, until } from './common.js'
+import { type SyncthingResult, syncthingResync } from './syncthing.js'
 import { type Shown, twoDevicesInConversation } from './two-devices.js'
 
 const PEER = join(process.cwd(), 'dist', 'bench', 'recovery-peer.js')
@@ -43,15 +51,50 @@ function phaseTimes(rec: { started: number; recovered: number; phases: Record<st
 
 export async function run({
   quick,
-  n: nArg
+  n: nArg,
+  syncthing = true
 }: {
   quick: boolean
   n?: number
+  syncthing?: boolean
 }): Promise<Record<string, BenchFigure>> {
-  const n = nArg ?? (quick ? 10_000 : 100_000)
+  // quick: 5,000 (was 10,000 before the Syncthing comparison; the quick run must stay within 5 min)
+  const n = nArg ?? (quick ? 5_000 : 100_000)
+  const log = (s: string) => process.stderr.write(`bench: recovery: ${s}\n`)
+  const out = await recovery(n, log)
+  const p5 = out.P5!
+  if (!syncthing) return out
+  // Syncthing re-syncing the same bytes between two local instances, once the Conclave processes are gone
+  const blocks = p5.blocks as number
+  const blockBytes = p5.blockBytes as number
+  const bytes = p5.bytes as number
+  const variants: Record<string, SyncthingResult> = {}
+  for (const [name, files, fileBytes] of [
+    ['perMessage', blocks, blockBytes],
+    ['oneFile', 1, bytes]
+  ] as const) {
+    log(`syncthing (${name}): ${files} files of ${fileBytes} bytes…`)
+    variants[name] = await syncthingResync({
+      files,
+      fileBytes,
+      log: (s) => log(`syncthing (${name}): ${s}`)
+    })
+    log(`syncthing (${name}): ${JSON.stringify(variants[name])}`)
+  }
+  p5.syncthing = variants
+  /** Conclave's recovery time over Syncthing's re-sync time, per variant (null when skipped or failed). */
+  p5.ratioToSyncthing = Object.fromEntries(
+    Object.entries(variants).map(([k, v]) => [
+      k,
+      'seconds' in v && v.seconds > 0 ? round(p5.value / 1000 / v.seconds) : null
+    ])
+  )
+  return out
+}
+
+async function recovery(n: number, log: (s: string) => void): Promise<Record<string, BenchFigure>> {
   const net = await peerNet<'node' | 'bare'>('recovery', PEER)
   const start = (mode: 'node' | 'bare') => net.start(mode)
-  const log = (s: string) => process.stderr.write(`bench: recovery: ${s}\n`)
   try {
     const devices = await twoDevicesInConversation(net.dir, start)
     const { b, id, mnemonic, homeA } = devices
@@ -166,6 +209,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const nFlag = process.argv.find((x) => x.startsWith('--n='))
   const out = await run({
     quick: process.argv.includes('--quick'),
+    syncthing: !process.argv.includes('--no-syncthing'),
     ...(nFlag ? { n: Number(nFlag.slice(4)) } : {})
   })
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
