@@ -35,16 +35,10 @@ test(
     const invite = JSON.parse((await a.cli(['invite', '--json'])).stdout).invite
     t.is(
       (
-        await conclave([
-          '--home',
-          homeA2,
-          'join',
-          invite,
-          '--bootstrap',
-          net.bootstrapFlag,
-          '--timeout',
-          '60'
-        ])
+        await conclave(
+          ['--home', homeA2, 'join', invite, '--bootstrap', net.bootstrapFlag, '--timeout', '60'],
+          { timeoutMs: 90_000 }
+        )
       ).code,
       0,
       'A2 joined'
@@ -286,16 +280,10 @@ test(
     const homeA3 = join(tmpHome(t, 'a3'), 'h')
     t.is(
       (
-        await conclave([
-          '--home',
-          homeA3,
-          'join',
-          invite3,
-          '--bootstrap',
-          net.bootstrapFlag,
-          '--timeout',
-          '60'
-        ])
+        await conclave(
+          ['--home', homeA3, 'join', invite3, '--bootstrap', net.bootstrapFlag, '--timeout', '60'],
+          { timeoutMs: 90_000 }
+        )
       ).code,
       0,
       'A3 joined'
