@@ -20,11 +20,37 @@ function walk(dir) {
   return out
 }
 
+/** The process groups of the files running now. */
+const running = new Set()
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // nothing left in it
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const pid of running) killGroup(pid)
+    process.exit(130)
+  })
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now()
+    // its own process group: whatever the file started and left behind (a test that died before
+    // its teardown leaves its node processes running) is killed with it when it ends
     const child = spawn(process.execPath, ['node_modules/brittle/cmd.js', '--timeout', '180000', file], {
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    })
+    running.add(child.pid)
+    child.on('exit', () => {
+      killGroup(child.pid)
+      running.delete(child.pid)
     })
     // with one file at a time its output streams; with several, each file's output is
     // printed whole when it ends, so two files' lines never interleave
@@ -41,7 +67,7 @@ function runFile(file) {
     })
     const timer = setTimeout(() => {
       console.error(`# ${file}: timed out after ${FILE_TIMEOUT_MS} ms, killing`)
-      child.kill('SIGKILL')
+      killGroup(child.pid)
     }, FILE_TIMEOUT_MS)
     child.on('close', (code) => {
       clearTimeout(timer)
