@@ -357,11 +357,15 @@ export class Cluster extends Resource {
     await this.#appendChecked(revokeEntry(verified))
   }
 
-  /** Appends without any check: hostile-entry tests, and entry kinds without a method yet. */
-  async append(entry: ClusterEntry): Promise<void> {
+  /**
+   * Appends without any check: hostile-entry tests, and entry kinds without a method yet.
+   * Resolves with the local writer's length after the entry (its position in the log).
+   */
+  async append(entry: ClusterEntry): Promise<number> {
     await this.#opened()
-    await this.#append(entry)
+    const length = await this.#append(entry)
     await this.#refresh()
+    return length
   }
 
   /** Entries apply skipped, in (writer, length) order: identical on every node once final. */

@@ -20,28 +20,61 @@ function walk(dir) {
   return out
 }
 
+/** The process groups of the files running now. */
+const running = new Set()
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // nothing left in it
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const pid of running) killGroup(pid)
+    process.exit(130)
+  })
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now()
+    // its own process group: whatever the file started and left behind (a test that died before
+    // its teardown leaves its node processes running) is killed with it when it ends
     const child = spawn(process.execPath, ['node_modules/brittle/cmd.js', '--timeout', '180000', file], {
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
     })
+    running.add(child.pid)
+    child.on('exit', () => {
+      killGroup(child.pid)
+      running.delete(child.pid)
+    })
+    // with one file at a time its output streams; with several, each file's output is
+    // printed whole when it ends, so two files' lines never interleave
+    const stream = jobs === 1
     let out = ''
     child.stdout.on('data', (d) => {
       out += d
-      process.stdout.write(d)
+      if (stream) process.stdout.write(d)
     })
     let err = ''
     child.stderr.on('data', (d) => {
       err += d
-      process.stderr.write(d)
+      if (stream) process.stderr.write(d)
     })
     const timer = setTimeout(() => {
       console.error(`# ${file}: timed out after ${FILE_TIMEOUT_MS} ms, killing`)
-      child.kill('SIGKILL')
+      killGroup(child.pid)
     }, FILE_TIMEOUT_MS)
     child.on('close', (code) => {
       clearTimeout(timer)
+      if (!stream) {
+        process.stdout.write(out)
+        process.stderr.write(err)
+      }
       const m = /# tests = (\d+)\/(\d+) pass/.exec(out)
       // brittle counts a skipped test as passed: count it as skipped instead, never as passed
       const skippedNames = [...out.matchAll(/^ok \d+ - (.*) # SKIP\s*$/gm)].map((x) => x[1])
@@ -69,8 +102,16 @@ const slow = []
 // run once more; it counts as passed only if that second run passes, and it is
 // named at the end either way (docs/testing.md).
 const RETRY_ONCE = /^e2e\//
+// Files run `jobs` at a time (CONCLAVE_TEST_JOBS, default 2): most of a file's time is spent
+// waiting on other processes, timers and the loopback network. The files that check a
+// gateway's port windows against the clock (a rule must appear inside a window and be gone
+// 0.5 s after it) run alone, after the others (docs/testing.md). End-to-end files start
+// first: they are the longest.
+const EXCLUSIVE = /^e2e\/(port-windows|port-windows-reach)\.test\.js$/
+const jobs = Math.max(1, Number(process.env.CONCLAVE_TEST_JOBS ?? 2) || 1)
 const flaky = []
-for (const f of files) {
+
+async function runOne(f) {
   let r = await runFile(f)
   if (r.failed && RETRY_ONCE.test(relative(root, f))) {
     const reason = (/Error: [^\n]*/.exec(r.err) ?? /not ok [^\n]*/.exec(r.out) ?? ['(no message)'])[0]
@@ -83,8 +124,24 @@ for (const f of files) {
   failed += r.failed
   for (const name of r.skippedNames) skipped.push(`${relative(root, f)}: ${name}`)
   slow.push(r)
+  console.log(`# time: ${relative(root, f)} ${r.ms}ms${r.failed ? ' (failed)' : ''}`)
   if (r.failed) console.error(`# FAILED: ${f}`)
 }
+
+async function pool(list, n) {
+  const queue = [...list]
+  const lane = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await runOne(f)
+  }
+  await Promise.all(Array.from({ length: Math.min(n, list.length) }, lane))
+}
+
+const suiteStarted = Date.now()
+const isE2e = (f) => RETRY_ONCE.test(relative(root, f))
+const shared = files.filter((f) => !EXCLUSIVE.test(relative(root, f)))
+await pool([...shared.filter(isE2e), ...shared.filter((f) => !isE2e(f))], jobs)
+for (const f of files.filter((f) => EXCLUSIVE.test(relative(root, f)))) await runOne(f)
+console.log(`# wall: ${Date.now() - suiteStarted}ms for ${files.length} files, ${jobs} at a time`)
 slow.sort((a, b) => b.ms - a.ms)
 console.log(
   '# slowest files:',

@@ -239,14 +239,16 @@ export async function converged(
 
 /** Appends anything (bypassing every check) and returns the entry's (writer, length) name. */
 export async function appendRaw(node: DeviceNode, value: unknown): Promise<string> {
-  await node.cluster.append(value as ClusterEntry)
-  return `${hex(node.cluster.base.localKey)}:${node.cluster.base.autobase.local.length}`
+  // the length the append resolved with: the local core can be longer by the time it is read
+  // (the base appends acknowledgements of its own every ackIntervalMs)
+  const length = await node.cluster.append(value as ClusterEntry)
+  return `${hex(node.cluster.base.localKey)}:${length}`
 }
 
 /** Appends raw bytes that are not JSON at all. */
 export async function appendBytes(node: DeviceNode, bytes: Buffer): Promise<string> {
-  await node.cluster.base.autobase.append(bytes)
-  return `${hex(node.cluster.base.localKey)}:${node.cluster.base.autobase.local.length}`
+  const length = await node.cluster.base.autobase.append(bytes)
+  return `${hex(node.cluster.base.localKey)}:${length}`
 }
 
 export async function codeOf(promise: Promise<unknown>): Promise<string | null> {

@@ -34,7 +34,12 @@ test(
     // A's account has a second device, A2
     const invite = JSON.parse((await a.cli(['invite', '--json'])).stdout).invite
     t.is(
-      (await conclave(['--home', homeA2, 'join', invite, '--bootstrap', net.bootstrapFlag])).code,
+      (
+        await conclave(
+          ['--home', homeA2, 'join', invite, '--bootstrap', net.bootstrapFlag, '--timeout', '60'],
+          { timeoutMs: 90_000 }
+        )
+      ).code,
       0,
       'A2 joined'
     )
@@ -274,7 +279,12 @@ test(
     const invite3 = JSON.parse((await a.cli(['invite', '--json'])).stdout).invite
     const homeA3 = join(tmpHome(t, 'a3'), 'h')
     t.is(
-      (await conclave(['--home', homeA3, 'join', invite3, '--bootstrap', net.bootstrapFlag])).code,
+      (
+        await conclave(
+          ['--home', homeA3, 'join', invite3, '--bootstrap', net.bootstrapFlag, '--timeout', '60'],
+          { timeoutMs: 90_000 }
+        )
+      ).code,
       0,
       'A3 joined'
     )

@@ -27,7 +27,12 @@ export async function inviteAndJoin(
   t.is(inv.code, 0, `invite: ${inv.stderr}`)
   const { invite, expires, device } = JSON.parse(inv.stdout)
   t.ok(invite.startsWith('cinv1_') && expires > Date.now(), `invite for device ${device}`)
-  const joined = await conclave(['--home', home, 'join', invite, '--bootstrap', bootstrap, '--json'])
+  // finding the inviter on the DHT can take longer than join's default 20 s on a loaded machine
+  // (the process is killed after 90 s: after join's own bound)
+  const joined = await conclave(
+    ['--home', home, 'join', invite, '--bootstrap', bootstrap, '--timeout', '60', '--json'],
+    { timeoutMs: 90_000 }
+  )
   t.is(joined.code, 0, `join: ${joined.stderr}`)
   if (joined.code !== 0) throw new Error(`join failed: ${joined.stderr.trim()}`)
   return { ...(JSON.parse(joined.stdout) as Omit<Joined, 'invite'>), invite }
