@@ -15,7 +15,8 @@ import {
   readPrefix,
   type SkipRecord,
   type SubstrateBase,
-  skipKey
+  skipKey,
+  viewHash
 } from '../src/kernel/substrate/index.js'
 import { ConversationApply, type DryRunOptions, dryRunContext, type ReadCache } from './apply.js'
 import { checkCertificate, type SignedCert, type SignedRevocation } from './certificates.js'
@@ -63,6 +64,7 @@ import {
   writerKey
 } from './view-layout.js'
 
+type ViewSnapshot = ReturnType<SubstrateBase['view']['snapshot']>
 export interface ConversationComponents {
   /** A corestore namespace dedicated to this conversation (the conversation never closes it). */
   store: Corestore
@@ -435,10 +437,34 @@ export class Conversation extends Resource {
    */
   async show(opts: ShowOptions = {}): Promise<ConversationSummary> {
     await this.#opened()
-    const offset = Math.max(0, Math.floor(opts.offset ?? 0))
-    const limit = Math.min(MAX_SHOW_LIMIT, Math.max(0, Math.floor(opts.limit ?? 100)))
     const snap = this.base.view.snapshot()
     try {
+      return await this.#show(snap, opts)
+    } finally {
+      await snap.close()
+    }
+  }
+
+  /**
+   * `show` and the view hash, both of one snapshot: read one after the
+   * other from the live view, a reorder in between paired a summary (a
+   * ballot not yet late, its outcome) with the hash of the view after it.
+   */
+  async showHashed(opts: ShowOptions = {}): Promise<{ summary: ConversationSummary; viewHash: Buffer }> {
+    await this.#opened()
+    const snap = this.base.view.snapshot()
+    try {
+      const summary = await this.#show(snap, opts)
+      return { summary, viewHash: await viewHash(snap) }
+    } finally {
+      await snap.close()
+    }
+  }
+
+  async #show(snap: ViewSnapshot, opts: ShowOptions): Promise<ConversationSummary> {
+    const offset = Math.max(0, Math.floor(opts.offset ?? 0))
+    const limit = Math.min(MAX_SHOW_LIMIT, Math.max(0, Math.floor(opts.limit ?? 100)))
+    {
       const get = async <T>(key: string): Promise<T | null> => ((await snap.get(key))?.value as T) ?? null
       const state = await get<StateRecord>(STATE_KEY)
       if (state === null) throw ConversationErrors.CONV_NO_MANIFEST('the conversation has no manifest (yet)')
@@ -497,8 +523,6 @@ export class Conversation extends Resource {
         tally: tally?.figures ?? null,
         outcome
       }
-    } finally {
-      await snap.close()
     }
   }
 

@@ -382,7 +382,7 @@ export class ConversationManager extends Resource {
     page: { offset?: number; limit?: number }
   ): Promise<ConversationSummary & { viewHash: string; log: LogState }> {
     const conv = this.get(id)
-    const summary = await conv.show(page)
+    const { summary, viewHash } = await conv.showHashed(page)
     const core = conv.base.view.core
     const log: LogState = {
       viewSignedLength: core.signedLength,
@@ -391,7 +391,7 @@ export class ConversationManager extends Resource {
       indexer: conv.base.isIndexer,
       peers: conv.base.autobase.local.peers?.length ?? 0
     }
-    return { ...summary, viewHash: hex(await conv.viewHash()), log }
+    return { ...summary, viewHash: hex(viewHash), log }
   }
 
   /**
