@@ -1,12 +1,15 @@
 /**
  * `npm run soak`: the long versions of the proof suites (docs/reliability.md),
  * one JSON line of figures each. Flags: --seed=N --kills=N --inputs=N
- * (per decoder) --apply=N (entries through apply) --archives=N.
+ * (per decoder) --apply=N (entries through the conversation apply)
+ * --cluster-apply=N (through the cluster apply) --archives=N, and
+ * --suites=crash,decoders,apply,cluster-apply,attacks to run only some.
  */
 import { runAttacks } from '../test/proof/attacks.js'
 import { runCrash } from '../test/proof/crash.js'
 import { flag } from '../test/proof/figures.js'
 import { runApplyFuzz } from '../test/proof/fuzz-apply.js'
+import { runClusterApplyFuzz } from '../test/proof/fuzz-cluster-apply.js'
 import { runDecoderFuzz } from '../test/proof/fuzz.js'
 
 const argv = process.argv.slice(2)
@@ -15,7 +18,19 @@ const log = (line: string): void => console.error(`# ${line}`)
 const print = (f: unknown): void =>
   console.log(JSON.stringify({ at: new Date().toISOString(), ...(f as object) }))
 
-print(await runCrash({ seed, kills: flag(argv, 'kills', 200), log }))
-print(await runDecoderFuzz({ seed, inputs: flag(argv, 'inputs', 1_000_000), log }))
-print(await runApplyFuzz({ seed, inputs: flag(argv, 'apply', 20_000), batch: 100, log }))
-print(await runAttacks({ seed, archives: flag(argv, 'archives', 2000) }))
+const ALL = ['crash', 'decoders', 'apply', 'cluster-apply', 'attacks']
+const suites =
+  argv
+    .find((a) => a.startsWith('--suites='))
+    ?.slice('--suites='.length)
+    .split(',') ?? ALL
+const unknown = suites.filter((s) => !ALL.includes(s))
+if (unknown.length > 0) throw new Error(`--suites: unknown ${unknown.join(', ')} (known: ${ALL.join(', ')})`)
+const run = (name: string): boolean => suites.includes(name)
+
+if (run('crash')) print(await runCrash({ seed, kills: flag(argv, 'kills', 200), log }))
+if (run('decoders')) print(await runDecoderFuzz({ seed, inputs: flag(argv, 'inputs', 1_000_000), log }))
+if (run('apply')) print(await runApplyFuzz({ seed, inputs: flag(argv, 'apply', 1_000_000), log }))
+if (run('cluster-apply'))
+  print(await runClusterApplyFuzz({ seed, inputs: flag(argv, 'cluster-apply', 1_000_000), log }))
+if (run('attacks')) print(await runAttacks({ seed, archives: flag(argv, 'archives', 2000) }))

@@ -1,6 +1,7 @@
 import test from 'brittle'
 import { runDecoderFuzz } from './fuzz.js'
 import { runApplyFuzz } from './fuzz-apply.js'
+import { runClusterApplyFuzz } from './fuzz-cluster-apply.js'
 
 test('fuzz: every decoder takes 10k mutated and random inputs without a crash or a hang', async (t) => {
   const f = await runDecoderFuzz({ seed: 7, inputs: 10_000 })
@@ -17,11 +18,21 @@ test('fuzz: every decoder takes 10k mutated and random inputs without a crash or
 })
 
 test('fuzz: 1,000 mutated entries through apply on three nodes leave them with one view', async (t) => {
-  const f = await runApplyFuzz({ seed: 7, inputs: 1000, batch: 100 })
+  const f = await runApplyFuzz({ seed: 7, inputs: 1000, batch: 100, checkEvery: 2 })
   t.comment(JSON.stringify(f))
   t.is(f.runs, 1000, 'every entry appended')
   t.ok(f.refused > 900, `${f.refused} skipped with a code`)
   t.is(f.crashes, 0, 'no base failed')
   t.is(f.hangs, 0, 'every round converged')
   t.is(f.divergent, 0, 'same view hash and the same skips on the three nodes')
+})
+
+test('fuzz: 1,000 mutated entries through the cluster apply on three devices leave them with one view', async (t) => {
+  const f = await runClusterApplyFuzz({ seed: 7, inputs: 1000, batch: 100, checkEvery: 2 })
+  t.comment(JSON.stringify(f))
+  t.is(f.runs, 1000, 'every entry appended')
+  t.ok(f.refused > 900, `${f.refused} skipped with a code`)
+  t.is(f.crashes, 0, 'no base failed')
+  t.is(f.hangs, 0, 'every round converged')
+  t.is(f.divergent, 0, 'same view hash and the same skips on the three devices')
 })

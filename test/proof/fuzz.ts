@@ -1,7 +1,7 @@
 /**
  * Fuzz suite runner: every decoder, then apply on three nodes. One JSON line.
  *
- *   node dist/test/proof/fuzz.js --seed=1 --inputs=1000000 --apply=20000
+ *   node dist/test/proof/fuzz.js --seed=1 --inputs=1000000 --apply=1000000
  */
 import { fileURLToPath } from 'node:url'
 import { type Figures, figures, flag } from './figures.js'
@@ -36,7 +36,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const log = (line: string): void => console.error(line)
   console.log(JSON.stringify(await runDecoderFuzz({ seed, inputs: flag(argv, 'inputs', 1_000_000), log })))
   const { runApplyFuzz } = await import('./fuzz-apply.js')
-  console.log(
-    JSON.stringify(await runApplyFuzz({ seed, inputs: flag(argv, 'apply', 20_000), batch: 100, log }))
-  )
+  console.log(JSON.stringify(await runApplyFuzz({ seed, inputs: flag(argv, 'apply', 1_000_000), log })))
 }
