@@ -172,9 +172,12 @@ export class PortWindows extends Resource {
   async #map(w: PortWindow): Promise<void> {
     if (this.closing) return
     const port = this.#o.port()
-    // the lease ends with the window: whole seconds left, rounded down
-    const lifetimeS = Math.floor((w.end - this.#o.now()) / 1000)
-    if (port === null || lifetimeS < 1) return
+    // The lease outlives the window by 1–2 s and the node removes the mapping itself at the
+    // window's end: a gateway whose lease runs out first (miniupnpd) drops the connections made
+    // inside the window along with it. A node that dies keeps the port open that much longer.
+    const left = w.end - this.#o.now()
+    if (port === null || left < 1000) return
+    const lifetimeS = Math.ceil(left / 1000) + 1
     try {
       this.#mapper ??= await discoverGateway({
         protocol: this.#o.protocol,
