@@ -65,6 +65,7 @@ import {
 } from './view-layout.js'
 
 type ViewSnapshot = ReturnType<SubstrateBase['view']['snapshot']>
+
 export interface ConversationComponents {
   /** A corestore namespace dedicated to this conversation (the conversation never closes it). */
   store: Corestore
@@ -464,65 +465,63 @@ export class Conversation extends Resource {
   async #show(snap: ViewSnapshot, opts: ShowOptions): Promise<ConversationSummary> {
     const offset = Math.max(0, Math.floor(opts.offset ?? 0))
     const limit = Math.min(MAX_SHOW_LIMIT, Math.max(0, Math.floor(opts.limit ?? 100)))
-    {
-      const get = async <T>(key: string): Promise<T | null> => ((await snap.get(key))?.value as T) ?? null
-      const state = await get<StateRecord>(STATE_KEY)
-      if (state === null) throw ConversationErrors.CONV_NO_MANIFEST('the conversation has no manifest (yet)')
-      const rules = await this.#apply.rules({ get }, state)
-      const m = rules.manifest
+    const get = async <T>(key: string): Promise<T | null> => ((await snap.get(key))?.value as T) ?? null
+    const state = await get<StateRecord>(STATE_KEY)
+    if (state === null) throw ConversationErrors.CONV_NO_MANIFEST('the conversation has no manifest (yet)')
+    const rules = await this.#apply.rules({ get }, state)
+    const m = rules.manifest
 
-      const devices = new Map<string, ShownDevice[]>()
-      for await (const { key, value } of snap.createReadStream(prefixRange(DEVICE_PREFIX))) {
-        const d = value as DeviceRecord
-        const w = d.writer === null ? null : await get<WriterRecord>(writerKey(d.writer))
-        const list = devices.get(d.accountId) ?? []
-        list.push({
-          deviceId: key.slice(DEVICE_PREFIX.length),
-          revoked: d.revoked,
-          writer: w?.state === 'current',
-          indexer: w?.state === 'current' && w.indexer
-        })
-        devices.set(d.accountId, list)
-      }
+    const devices = new Map<string, ShownDevice[]>()
+    for await (const { key, value } of snap.createReadStream(prefixRange(DEVICE_PREFIX))) {
+      const d = value as DeviceRecord
+      const w = d.writer === null ? null : await get<WriterRecord>(writerKey(d.writer))
+      const list = devices.get(d.accountId) ?? []
+      list.push({
+        deviceId: key.slice(DEVICE_PREFIX.length),
+        revoked: d.revoked,
+        writer: w?.state === 'current',
+        indexer: w?.state === 'current' && w.indexer
+      })
+      devices.set(d.accountId, list)
+    }
 
-      const messages: MessageRecord[] = []
-      if (limit > 0) {
-        const range = { gte: msgKey(offset), lt: msgKey(offset + limit) }
-        for await (const { value } of snap.createReadStream(range)) messages.push(value as MessageRecord)
+    const messages: MessageRecord[] = []
+    if (limit > 0) {
+      const range = { gte: msgKey(offset), lt: msgKey(offset + limit) }
+      for await (const { value } of snap.createReadStream(range)) messages.push(value as MessageRecord)
+    }
+    const tally = await get<TallyRecord>(TALLY_KEY)
+    const node = await snap.get(OUTCOME_KEY)
+    let outcome: ShownOutcome | null = null
+    if (node !== null) {
+      const o = node.value as OutcomeRecord
+      outcome = {
+        state: finalityOf(this.base.view, node.seq),
+        winners: o.winners,
+        closedBy: o.closedBy,
+        reachedAt: o.reachedAt,
+        figures: o.outcome
       }
-      const tally = await get<TallyRecord>(TALLY_KEY)
-      const node = await snap.get(OUTCOME_KEY)
-      let outcome: ShownOutcome | null = null
-      if (node !== null) {
-        const o = node.value as OutcomeRecord
-        outcome = {
-          state: finalityOf(this.base.view, node.seq),
-          winners: o.winners,
-          closedBy: o.closedBy,
-          reachedAt: o.reachedAt,
-          figures: o.outcome
-        }
-      }
-      return {
-        id: m.id,
-        topic: m.topic,
-        pattern: m.pattern,
-        consensus: m.consensus,
-        options: [...rules.options],
-        deadline: m.deadline ?? null,
-        createdAt: m.createdAt,
-        creator: m.creator,
-        members: m.members.map((x) => ({ accountId: x.accountId, devices: devices.get(x.accountId) ?? [] })),
-        phase: state.phase,
-        closed: state.closed,
-        now: tally?.now ?? 0,
-        unsupported: tally?.unsupported ?? null,
-        total: state.seq,
-        late: state.late,
-        messages,
-        tally: tally?.figures ?? null,
-        outcome
-      }
+    }
+    return {
+      id: m.id,
+      topic: m.topic,
+      pattern: m.pattern,
+      consensus: m.consensus,
+      options: [...rules.options],
+      deadline: m.deadline ?? null,
+      createdAt: m.createdAt,
+      creator: m.creator,
+      members: m.members.map((x) => ({ accountId: x.accountId, devices: devices.get(x.accountId) ?? [] })),
+      phase: state.phase,
+      closed: state.closed,
+      now: tally?.now ?? 0,
+      unsupported: tally?.unsupported ?? null,
+      total: state.seq,
+      late: state.late,
+      messages,
+      tally: tally?.figures ?? null,
+      outcome
     }
   }
 

@@ -24,3 +24,24 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }
+
+/**
+ * `p`, or a rejection with `Error('timeout')` once `ms` have passed (`p` goes
+ * on; a rejection of `p` passes through as an Error). For a step that may wait
+ * for a peer nobody asks, or forever.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms)
+    p.then(
+      (v) => {
+        clearTimeout(timer)
+        resolve(v)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        reject(err instanceof Error ? err : new Error(String(err)))
+      }
+    )
+  })
+}

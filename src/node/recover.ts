@@ -20,6 +20,7 @@ import { loadIdentity, updateIdentity, updateSecrets } from '../kernel/identity/
 import { deriveDevice, deriveDeviceSigning, deriveRoot, deriveWriter } from '../kernel/identity/keys.js'
 import type { Logger } from '../kernel/log.js'
 import { coreKeyFor, Replicator } from '../kernel/substrate/index.js'
+import { withTimeout } from '../kernel/wait.js'
 import { clusterTopic } from './card.js'
 import { NodeErrors } from './errors.js'
 import { clusterInitFor, createSwarm, openHomeStore } from './open.js'
@@ -764,22 +765,6 @@ async function closeWithin(p: Promise<unknown>, ms: number, what: string, log: L
 
 function approximateBytes(core: { byteLength: number; length: number }, blocks: number): number {
   return core.length === 0 ? 0 : Math.round((core.byteLength * blocks) / core.length)
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms)
-    p.then(
-      (v) => {
-        clearTimeout(timer)
-        resolve(v)
-      },
-      (err: unknown) => {
-        clearTimeout(timer)
-        reject(err instanceof Error ? err : new Error(String(err)))
-      }
-    )
-  })
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

@@ -22,22 +22,17 @@ test('fuzz: every decoder takes 10k mutated and random inputs without a crash or
   t.ok(slowest < 5 * HANG_MS, `no hang: the slowest call took ${Math.round(slowest)} ms`)
 })
 
-test('fuzz: 1,000 mutated entries through apply on three nodes leave them with one view', async (t) => {
-  const f = await runApplyFuzz({ seed: 7, inputs: 1000, batch: 100, checkEvery: 2 })
-  t.comment(JSON.stringify(f))
-  t.is(f.runs, 1000, 'every entry appended')
-  t.ok(f.refused > 900, `${f.refused} skipped with a code`)
-  t.is(f.crashes, 0, 'no base failed')
-  t.is(f.hangs, 0, 'every round converged')
-  t.is(f.divergent, 0, 'same view hash and the same skips on the three nodes')
-})
-
-test('fuzz: 1,000 mutated entries through the cluster apply on three devices leave them with one view', async (t) => {
-  const f = await runClusterApplyFuzz({ seed: 7, inputs: 1000, batch: 100, checkEvery: 2 })
-  t.comment(JSON.stringify(f))
-  t.is(f.runs, 1000, 'every entry appended')
-  t.ok(f.refused > 900, `${f.refused} skipped with a code`)
-  t.is(f.crashes, 0, 'no base failed')
-  t.is(f.hangs, 0, 'every round converged')
-  t.is(f.divergent, 0, 'same view hash and the same skips on the three devices')
-})
+for (const [what, where, run] of [
+  ['apply', 'nodes', runApplyFuzz],
+  ['the cluster apply', 'devices', runClusterApplyFuzz]
+] as const) {
+  test(`fuzz: 1,000 mutated entries through ${what} on three ${where} leave them with one view`, async (t) => {
+    const f = await run({ seed: 7, inputs: 1000, batch: 100, checkEvery: 2 })
+    t.comment(JSON.stringify(f))
+    t.is(f.runs, 1000, 'every entry appended')
+    t.ok(f.refused > 900, `${f.refused} skipped with a code`)
+    t.is(f.crashes, 0, 'no base failed')
+    t.is(f.hangs, 0, 'every round converged')
+    t.is(f.divergent, 0, `same view hash and the same skips on the three ${where}`)
+  })
+}

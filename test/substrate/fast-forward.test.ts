@@ -1,24 +1,10 @@
 import test from 'brittle'
 import crypto from 'hypercore-crypto'
+import { withTimeout } from '../../src/kernel/wait.js'
 import { createTestnet } from '../helpers/testnet.js'
 import { createPeer, dump, joinSwarm, leaveSwarm, reopenPeer } from './helpers.js'
 
 const ENTRIES = 300
-
-/** Rejects when `p` takes longer than `ms`: a read that waits for a peer nobody asks hangs for good. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
-      })
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 test('a node that caught up by fast-forward reopens and reads its whole view offline', async (t) => {
   const net = await createTestnet(t)
@@ -48,11 +34,11 @@ test('a node that caught up by fast-forward reopens and reads its whole view off
   await leaveSwarm(b)
   await b.base.close()
   await b.store.close()
-  const offline = await within(
+  // with no peer, a read of a block B lacks waits for good: 10 s is a hang
+  const offline = await withTimeout(
     reopenPeer(t, b, { encryptionKey, bootstrap: a.base.key, keyPair }),
-    10_000,
-    'reopening B with no peer'
+    10_000
   )
-  const view = await within(dump(offline), 10_000, "reading B's whole view with no peer")
+  const view = await withTimeout(dump(offline), 10_000)
   t.alike(view, await dump(a), "B's view, read offline, is A's")
 })

@@ -216,7 +216,6 @@ export class SubstrateBase<T = unknown> extends Resource {
     }
   }
 
-  /** Notes when the view's `(signedLength, length)` last changed. */
   /**
    * A fast-forward takes the signed system and view cores by reference and
    * fetches their blocks on demand, so a node restarted with no peer could
@@ -236,6 +235,7 @@ export class SubstrateBase<T = unknown> extends Resource {
     }
   }
 
+  /** Notes when the view's `(signedLength, length)` last changed. */
   #watchTail(): void {
     const core = this.#base?.view.core
     if (!core) return
