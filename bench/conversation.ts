@@ -7,6 +7,10 @@
 // P2: three writers post at once, in batches; messages merged, applied
 //     (signature, pattern rules, tally evaluated) and listed in C's view per
 //     second, from the first post until C lists them all.
+//
+// Both trios (bare and conversation) run at once on one testnet and take
+// turns, round by round for P1 and run by run for P2 (bare, conv, conv,
+// bare), so that the shared machine's load falls on both sides alike.
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import createTestnet from 'hyperdht/testnet.js'
@@ -22,6 +26,9 @@ function startPeer(mode: 'conv' | 'bare', dir: string, bootstrap: string): Promi
   return forkPeer(PEER, [mode, dir, bootstrap])
 }
 
+type Mode = 'bare' | 'conv'
+const MODES: readonly Mode[] = ['bare', 'conv']
+
 interface Trio {
   a: Peer
   b: Peer
@@ -30,7 +37,7 @@ interface Trio {
 }
 
 /** Three peers of one log: A creates it, B and C become (indexing) writers, all connected. */
-async function trio(mode: 'conv' | 'bare', root: string, bootstrap: string): Promise<Trio> {
+async function trio(mode: Mode, root: string, bootstrap: string): Promise<Trio> {
   const names = ['bench-a', 'bench-b', 'bench-c']
   const peers = await Promise.all(names.map((_, i) => startPeer(mode, join(root, `${mode}-${i}`), bootstrap)))
   const [a, b, c] = peers as [Peer, Peer, Peer]
@@ -73,27 +80,49 @@ interface Latency {
   local: number[]
 }
 
-async function latency(t: Trio, tag: string, rounds: number, gapMs: number): Promise<Latency> {
-  const out: number[] = []
-  const local: number[] = []
-  // warm up: the connections and the first blocks
-  const warm = Array.from({ length: 5 }, (_, i) => `${tag}-warm-${i}`)
-  await t.a.call('post', { texts: warm })
-  await t.c.call('seen', { texts: warm })
+/**
+ * P1 on both sides at once: the bare and the conversation trios are both up,
+ * and their rounds alternate (bare, conv, conv, bare, …), so that a change in
+ * the shared machine's load falls on both sides alike.
+ */
+async function latency(
+  trios: Record<Mode, Trio>,
+  rounds: number,
+  gapMs: number
+): Promise<Record<Mode, Latency>> {
+  const out: Record<Mode, Latency> = { bare: { total: [], local: [] }, conv: { total: [], local: [] } }
+  for (const mode of MODES) {
+    // warm up: the connections and the first blocks
+    const warm = Array.from({ length: 5 }, (_, i) => `${mode}-p1-warm-${i}`)
+    await trios[mode].a.call('post', { texts: warm })
+    await trios[mode].c.call('seen', { texts: warm })
+  }
   for (let i = 0; i < rounds; i++) {
-    const text = `${tag}-${i}`
-    const seenOnC = t.c.call<number[]>('seen', { texts: [text] })
-    const { started, ended } = await t.a.call<{ started: number; ended: number }>('post', { texts: [text] })
-    const [at] = await seenOnC
-    out.push(at! - started)
-    local.push(ended - started)
-    await sleep(gapMs)
+    for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
+      const t = trios[mode]
+      const text = `${mode}-p1-${i}`
+      const seenOnC = t.c.call<number[]>('seen', { texts: [text] })
+      const { started, ended } = await t.a.call<{ started: number; ended: number }>('post', { texts: [text] })
+      const [at] = await seenOnC
+      out[mode].total.push(at! - started)
+      out[mode].local.push(ended - started)
+      await sleep(gapMs)
+    }
   }
   const sort = (xs: number[]) => xs.sort((x, y) => x - y)
-  return { total: sort(out), local: sort(local) }
+  for (const mode of MODES) {
+    sort(out[mode].total)
+    sort(out[mode].local)
+  }
+  return out
 }
 
-async function throughput(t: Trio, tag: string, perWriter: number, batch: number): Promise<number> {
+async function throughput(
+  t: Trio,
+  tag: string,
+  perWriter: number,
+  batch: number
+): Promise<{ messages: number; seconds: number }> {
   const already = (await t.c.call<{ count: number }>('count', { count: 0 })).count
   const texts = (w: string) => Array.from({ length: perWriter }, (_, i) => `${tag}-${w}-${i}`)
   const done = t.c.call<{ at: number }>('count', { count: already + 3 * perWriter })
@@ -104,7 +133,7 @@ async function throughput(t: Trio, tag: string, perWriter: number, batch: number
   ])
   const { at } = await done
   const started = Math.min(...posts.map((p) => p.started))
-  return (3 * perWriter) / ((at - started) / 1000)
+  return { messages: 3 * perWriter, seconds: (at - started) / 1000 }
 }
 
 export async function run({
@@ -122,16 +151,30 @@ export async function run({
   const perWriter = quick ? 2000 : 10_000
   const batch = 100
   try {
-    const results: Record<string, { lat: Latency; rate: number }> = {}
-    for (const mode of ['bare', 'conv'] as const) {
-      const t = await trio(mode, tmp.dir, bootstrap)
-      try {
-        const lat = await latency(t, `${mode}-p1`, rounds, 20)
-        const rate = only === 'P1' ? Number.NaN : await throughput(t, `${mode}-p2`, perWriter, batch)
-        results[mode] = { lat, rate }
-      } finally {
-        await t.close()
+    const trios: Partial<Record<Mode, Trio>> = {}
+    const results: Partial<Record<Mode, { lat: Latency; rate: number }>> = {}
+    try {
+      for (const mode of MODES) trios[mode] = await trio(mode, tmp.dir, bootstrap)
+      const both = trios as Record<Mode, Trio>
+      const lat = await latency(both, rounds, 20)
+      // P2 in four runs of half the messages, bare, conv, conv, bare: the rate of each side is
+      // its messages over its time, so a drift in the machine's load weighs on both alike
+      const rate: Record<Mode, { messages: number; seconds: number }> = {
+        bare: { messages: 0, seconds: 0 },
+        conv: { messages: 0, seconds: 0 }
       }
+      if (only !== 'P1') {
+        for (const [i, mode] of (['bare', 'conv', 'conv', 'bare'] as const).entries()) {
+          const r = await throughput(both[mode], `${mode}-p2-${i}`, perWriter / 2, batch)
+          rate[mode].messages += r.messages
+          rate[mode].seconds += r.seconds
+        }
+      }
+      for (const mode of MODES) {
+        results[mode] = { lat: lat[mode], rate: rate[mode].messages / rate[mode].seconds }
+      }
+    } finally {
+      for (const mode of MODES) await trios[mode]?.close()
     }
     const ours = results.conv!
     const bare = results.bare!
@@ -165,6 +208,7 @@ export async function run({
           what: 'three writers post at once in batches of 100; from the first post until C lists all; every message signed, validated, fed to the tally and evaluated; baseline: bare autobase, same batches',
           ratioGoal: 0.8,
           messages: 3 * perWriter,
+          runs: 'four of half the messages each: bare, conv, conv, bare',
           batch
         },
         false

@@ -10,12 +10,15 @@
  * check that does not settle within the time limit is a `hang`.
  *
  * Nothing of the appended bytes is kept: the skip records name each entry by
- * (writer, length), empty blocks are remembered by length, and the few entries
- * apply took are generated again from their round's seed for the report.
+ * (writer, length), empty blocks are remembered by length, and the entries
+ * apply took are generated again from their round's seed for the report:
+ * `acceptedReplays` are a real entry again (the same JSON value: a byte
+ * mutation that only added a space, say), `acceptedOther` the rest, with
+ * samples of them.
  */
 import fc from 'fast-check'
 import { blake2b } from '../../src/kernel/crypto/hash.js'
-import { hex } from '../../src/kernel/encoding.js'
+import { canonicalJson, hex } from '../../src/kernel/encoding.js'
 import { jsonCodec } from '../../src/kernel/substrate/codec.js'
 import type { SubstrateBase } from '../../src/kernel/substrate/open-base.js'
 import type { Figures } from './figures.js'
@@ -176,17 +179,29 @@ export async function fuzzApply(target: FuzzTarget, opts: ApplyFuzzOptions, f: F
     codes['EMPTY_BLOCK_IGNORED'] = (codes['EMPTY_BLOCK_IGNORED'] ?? 0) + 1
   }
   f.refused = refusedLengths.size
-  // what apply took: a few kept for the report (a mutation that is still a valid entry)
+  // what apply took, every entry of it generated again from its round's seed: a replay of a
+  // real entry (the same JSON value, whatever its spacing or key order) or something else,
+  // a few of which are kept for the report
+  const real = new Set(target.seeds.map((v) => canonical(v)))
   const acceptedSamples: string[] = []
+  let replays = 0
+  let other = 0
   for (const [r, [first, n]] of rounds.entries()) {
-    if (acceptedSamples.length >= 5) break
     const taken: number[] = []
     for (let i = 0; i < n; i++) if (!refusedLengths.has(first + i)) taken.push(i)
     if (taken.length === 0) continue
     const inputs = fc.sample(arb, { seed: opts.seed + r, numRuns: n })
-    for (const i of taken.slice(0, 5 - acceptedSamples.length))
-      acceptedSamples.push(inputs[i]!.toString('utf8').slice(0, 400))
+    for (const i of taken) {
+      const text = inputs[i]!.toString('utf8')
+      if (real.has(canonical(parseJson(text)))) replays++
+      else {
+        other++
+        if (acceptedSamples.length < 5) acceptedSamples.push(text.slice(0, 400))
+      }
+    }
   }
+  f.acceptedReplays = replays
+  f.acceptedOther = other
   f.acceptedSamples = acceptedSamples
   f.crashes = bases.filter((b) => b.lastError).length + target.failures().length
   f.failures = target.failures().slice(0, 5)
@@ -200,4 +215,22 @@ export async function fuzzApply(target: FuzzTarget, opts: ApplyFuzzOptions, f: F
   f.viewHash = hashes[0]
   f.viewEntries = bases[0]!.view.core.length
   f.msBy = ms
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** A JSON value's canonical text, or null when it has none (not JSON, or not plain). */
+function canonical(value: unknown): string | null {
+  if (value === undefined) return null
+  try {
+    return canonicalJson(value)
+  } catch {
+    return null
+  }
 }
