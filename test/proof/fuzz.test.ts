@@ -31,6 +31,8 @@ for (const [what, where, run] of [
     t.comment(JSON.stringify(f))
     t.is(f.runs, 1000, 'every entry appended')
     t.ok(f.refused > 900, `${f.refused} skipped with a code`)
+    // a mutation apply takes must be a real entry again (say, a byte mutation that added a space)
+    t.is(f.acceptedOther, 0, `what apply took (${f.accepted}) is real entries again`)
     t.is(f.crashes, 0, 'no base failed')
     t.is(f.hangs, 0, 'every round converged')
     t.is(f.divergent, 0, `same view hash and the same skips on the three ${where}`)
