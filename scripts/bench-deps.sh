@@ -9,7 +9,8 @@ command -v syncthing >/dev/null || missing+=(syncthing)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${missing[*]} for the benchmarks" >&2
-  if apt-get update -qq && apt-get install -y -qq "${missing[@]}"; then exit 0; fi
+  # apt and dpkg talk on stdout; `npm run -s bench` keeps stdout for the JSON alone
+  if apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2; then exit 0; fi
   echo "could not install ${missing[*]}; the comparison will say skipped" >&2
 else
   echo "the benchmarks compare against the Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]}); without them the comparison says skipped" >&2
