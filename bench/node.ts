@@ -125,9 +125,11 @@ export async function run({ quick }: { quick: boolean }): Promise<Record<string,
     const joinD = spawn(process.execPath, [BIN, '--home', homeD, 'join', inviteD, '--bootstrap', bootstrap], {
       stdio: 'ignore'
     })
+    // listened for at once: the join may well have exited by the time C lists D
+    const joinedD = new Promise((r) => joinD.once('exit', r))
     await until(async () => (await status(homeC)).devices.length === 4, 60_000, 5)
     const membershipMs = performance.now() - t1
-    await new Promise((r) => joinD.once('exit', r))
+    await joinedD
 
     return {
       P7: figure(median(ours), 'ms start→ready', 1500, median(bare), {
