@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { KernelErrors } from '../src/kernel/errors.js'
 import { type Command, type CommandContext, println, reportError } from './cli.js'
+import { holdYoungGeneration } from './young-generation.js'
 
 /**
  * Commands load lazily: `conclave id` should not pay for loading the node,
@@ -71,6 +72,8 @@ export async function main(argv: string[], ctx: Omit<CommandContext, 'argv' | 'h
     }
     const entry = COMMANDS.find((c) => c.name === name)
     if (!entry) throw KernelErrors.CLI_USAGE(`unknown command "${name}" (see conclave --help)`)
+    // the node's start, before its modules load (run releases it once ready)
+    if (name === 'run') holdYoungGeneration()
     const cmd = await entry.load()
     if (rest.includes('--help') || rest.includes('-h')) {
       ctx.stdout.write(`usage: ${cmd.usage}\n\n${cmd.help ?? cmd.summary}\n`)

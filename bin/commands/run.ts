@@ -12,6 +12,7 @@ import { type LocalApi, listenLocalApi } from '../../src/http/listen.js'
 import { ConclaveNode } from '../../src/node/node.js'
 import { type RecoveryProgress, recoverDevice } from '../../src/node/recover.js'
 import { type Command, parse, println } from '../cli.js'
+import { releaseYoungGeneration } from '../young-generation.js'
 
 export const run: Command = {
   name: 'run',
@@ -110,6 +111,8 @@ downloads the cluster log (progress on stderr) before it starts.`,
     }
     const { identity, secrets } = loadIdentity(config.home)
     if (identity.recovered) {
+      // a recovery downloads everything: the young generation may grow for it
+      releaseYoungGeneration()
       const log = createLogger(config.logLevel)
       const bar = progressBar(ctx.stderr)
       println(ctx, "recovering this device from its seed: looking for the account's other devices…")
@@ -162,6 +165,7 @@ downloads the cluster log (progress on stderr) before it starts.`,
     println(ctx, `api ${api.url}`)
     if (status.direct.listen) println(ctx, `direct ${status.direct.listen}`)
     println(ctx, 'ready')
+    releaseYoungGeneration()
 
     await new Promise<void>((resolve) => {
       let closing = false
