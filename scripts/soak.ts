@@ -2,14 +2,17 @@
  * `npm run soak`: the long versions of the proof suites (docs/reliability.md),
  * one JSON line of figures each. Flags: --seed=N --kills=N --inputs=N
  * (per decoder) --apply=N (entries through the conversation apply)
- * --cluster-apply=N (through the cluster apply) --archives=N, and
- * --suites=crash,decoders,apply,cluster-apply,attacks to run only some.
+ * --cluster-apply=N (through the cluster apply) --archives=N,
+ * --partition-nodes=N --partition-cycles=N (the partition run: 5 nodes, 20
+ * cycles, partitions of 5–40 s; it needs root, else it says skipped), and
+ * --suites=crash,decoders,apply,cluster-apply,attacks,partitions to run only some.
  */
 import { runAttacks } from '../test/proof/attacks.js'
 import { runCrash } from '../test/proof/crash.js'
 import { flag } from '../test/proof/figures.js'
 import { runApplyFuzz } from '../test/proof/fuzz-apply.js'
 import { runClusterApplyFuzz } from '../test/proof/fuzz-cluster-apply.js'
+import { namespaceSupport, runPartitions } from '../test/proof/partitions.js'
 import { runDecoderFuzz } from '../test/proof/fuzz.js'
 
 const argv = process.argv.slice(2)
@@ -18,7 +21,7 @@ const log = (line: string): void => console.error(`# ${line}`)
 const print = (f: unknown): void =>
   console.log(JSON.stringify({ at: new Date().toISOString(), ...(f as object) }))
 
-const ALL = ['crash', 'decoders', 'apply', 'cluster-apply', 'attacks']
+const ALL = ['crash', 'decoders', 'apply', 'cluster-apply', 'attacks', 'partitions']
 const suites =
   argv
     .find((a) => a.startsWith('--suites='))
@@ -34,3 +37,29 @@ if (run('apply')) print(await runApplyFuzz({ seed, inputs: flag(argv, 'apply', 1
 if (run('cluster-apply'))
   print(await runClusterApplyFuzz({ seed, inputs: flag(argv, 'cluster-apply', 1_000_000), log }))
 if (run('attacks')) print(await runAttacks({ seed, archives: flag(argv, 'archives', 2000) }))
+if (run('partitions')) {
+  const why = namespaceSupport()
+  if (why !== null) {
+    log(`SKIPPED: partitions: ${why}`)
+    print({ suite: 'partitions', skipped: why })
+  } else {
+    // the namespaces and veth pairs are the machine's: torn down on an interrupt too
+    let cleanup: (() => Promise<void>) | null = null
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        log(`partitions: ${signal}, tearing down`)
+        void (cleanup ?? (() => Promise.resolve()))().finally(() => process.exit(130))
+      })
+    }
+    print(
+      await runPartitions({
+        nodes: flag(argv, 'partition-nodes', 5),
+        cycles: flag(argv, 'partition-cycles', 20),
+        seed,
+        minPartitionMs: 5_000,
+        maxPartitionMs: 40_000,
+        onCleanup: (fn) => (cleanup = fn)
+      })
+    )
+  }
+}
