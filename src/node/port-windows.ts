@@ -79,6 +79,9 @@ export class PortWindows extends Resource {
   }
 
   protected override async _open(): Promise<void> {
+    // find the gateway now, not when the first window opens: discovery can take seconds (SSDP
+    // waits for answers), and a window is only a few seconds long
+    void this.#step(() => this.#prepare())
     this.#schedule()
   }
 
@@ -169,6 +172,25 @@ export class PortWindows extends Resource {
     return this.#chain
   }
 
+  /** Looks for the gateway ahead of the windows; a failure is left to the first window to report. */
+  async #prepare(): Promise<void> {
+    if (this.closing || this.#mapper) return
+    try {
+      this.#mapper = await this.#discover()
+    } catch (err) {
+      this.#o.log.debug('port windows: no gateway found ahead of the first window', { err: err as Error })
+    }
+  }
+
+  #discover(): Promise<PortMapper> {
+    return discoverGateway({
+      protocol: this.#o.protocol,
+      gateway: this.#o.gateway,
+      timeoutMs: this.#o.timeoutMs,
+      log: this.#o.log
+    })
+  }
+
   async #map(w: PortWindow): Promise<void> {
     if (this.closing) return
     const port = this.#o.port()
@@ -179,12 +201,7 @@ export class PortWindows extends Resource {
     if (port === null || left < 1000) return
     const lifetimeS = Math.ceil(left / 1000) + 1
     try {
-      this.#mapper ??= await discoverGateway({
-        protocol: this.#o.protocol,
-        gateway: this.#o.gateway,
-        timeoutMs: this.#o.timeoutMs,
-        log: this.#o.log
-      })
+      this.#mapper ??= await this.#discover()
       const mapper = this.#mapper
       const mapping = await mapper.map(port, port, lifetimeS, DESCRIPTION)
       if (this.#o.now() >= w.end || this.closing || !this.#open) {
