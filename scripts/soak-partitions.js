@@ -14,31 +14,17 @@ const { values } = parseArgs({
     'max-ms': { type: 'string', default: '40000' }
   }
 })
-const { namespaceSupport, runPartitions } = await import('../dist/test/proof/partitions.js')
+const { soakPartitions } = await import('../dist/test/proof/partitions.js')
 
-const why = namespaceSupport()
-if (why !== null) {
-  console.error(`SKIPPED: partitions soak: ${why}`)
-  console.log(JSON.stringify({ suite: 'partitions', skipped: why }))
-  process.exit(0)
-}
-
-let cleanup = null
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    console.error(`# partitions: ${signal}, tearing down`)
-    void (cleanup ?? (() => Promise.resolve()))().finally(() => process.exit(130))
-  })
-}
-const figures = await runPartitions({
+const figures = await soakPartitions({
   nodes: Number(values.nodes),
   cycles: Number(values.cycles),
   seed: Number(values.seed),
   minPartitionMs: Number(values['min-ms']),
-  maxPartitionMs: Number(values['max-ms']),
-  onCleanup: (fn) => (cleanup = fn)
+  maxPartitionMs: Number(values['max-ms'])
 })
 console.log(JSON.stringify(figures))
+if ('skipped' in figures) process.exit(0)
 process.exit(
   figures.lost === 0 && figures.notConverged === 0 && figures.maxHealToIdenticalMs <= 10_000 ? 0 : 1
 )

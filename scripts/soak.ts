@@ -12,7 +12,7 @@ import { runCrash } from '../test/proof/crash.js'
 import { flag } from '../test/proof/figures.js'
 import { runApplyFuzz } from '../test/proof/fuzz-apply.js'
 import { runClusterApplyFuzz } from '../test/proof/fuzz-cluster-apply.js'
-import { namespaceSupport, runPartitions } from '../test/proof/partitions.js'
+import { soakPartitions } from '../test/proof/partitions.js'
 import { runDecoderFuzz } from '../test/proof/fuzz.js'
 
 const argv = process.argv.slice(2)
@@ -38,28 +38,7 @@ if (run('cluster-apply'))
   print(await runClusterApplyFuzz({ seed, inputs: flag(argv, 'cluster-apply', 1_000_000), log }))
 if (run('attacks')) print(await runAttacks({ seed, archives: flag(argv, 'archives', 2000) }))
 if (run('partitions')) {
-  const why = namespaceSupport()
-  if (why !== null) {
-    log(`SKIPPED: partitions: ${why}`)
-    print({ suite: 'partitions', skipped: why })
-  } else {
-    // the namespaces and veth pairs are the machine's: torn down on an interrupt too
-    let cleanup: (() => Promise<void>) | null = null
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.on(signal, () => {
-        log(`partitions: ${signal}, tearing down`)
-        void (cleanup ?? (() => Promise.resolve()))().finally(() => process.exit(130))
-      })
-    }
-    print(
-      await runPartitions({
-        nodes: flag(argv, 'partition-nodes', 5),
-        cycles: flag(argv, 'partition-cycles', 20),
-        seed,
-        minPartitionMs: 5_000,
-        maxPartitionMs: 40_000,
-        onCleanup: (fn) => (cleanup = fn)
-      })
-    )
-  }
+  const nodes = flag(argv, 'partition-nodes', 5)
+  const cycles = flag(argv, 'partition-cycles', 20)
+  print(await soakPartitions({ nodes, cycles, seed, minPartitionMs: 5_000, maxPartitionMs: 40_000 }))
 }

@@ -1,6 +1,7 @@
 import test from 'brittle'
 import { hex } from '../../src/kernel/encoding.js'
 import { coreKeyFor, waitForWriter } from '../../src/kernel/substrate/index.js'
+import { linkNodes } from '../helpers/link.js'
 import { createTestnet } from '../helpers/testnet.js'
 import { codeOf, converged, createAccount, joinSwarm, leaveSwarm, openDevice } from './helpers.js'
 
@@ -107,15 +108,7 @@ test('three devices converge on one membership view; a revoked device is cut off
   t.ok(await c.cluster.getDevice('3'), 'C applies its late entry locally (tentatively)')
 
   // the firewall now keeps C out; connect its store to B directly, as a hostile relay could
-  const s1 = b.store.replicate(true)
-  const s2 = c.store.replicate(false)
-  s1.pipe(s2).pipe(s1)
-  b.cluster.base.attachStream(s1)
-  c.cluster.base.attachStream(s2)
-  t.teardown(() => {
-    s1.destroy()
-    s2.destroy()
-  })
+  t.teardown(linkNodes({ store: b.store, base: b.cluster.base }, { store: c.store, base: c.cluster.base }))
   await c.cluster.base.until(() => !c.cluster.writable)
   t.pass('C learns it was removed')
   await converged([b, c])

@@ -18,6 +18,7 @@ import {
   type RootKeys
 } from '../../src/kernel/identity/index.js'
 import { labelledHash } from '../../src/kernel/crypto/hash.js'
+import { linkNodes } from '../helpers/link.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 /** An account from a fixed seed, its devices, and what its root signs (the cluster's certificate format). */
@@ -156,20 +157,9 @@ export async function openNode(
   return node
 }
 
-/** Replicates two stores in-process; returns a function that cuts the link. */
+/** Replicates two nodes' stores in-process; returns a function that cuts the link. */
 export function link(a: Node, b: Node): () => void {
-  const s1 = a.store.replicate(true)
-  const s2 = b.store.replicate(false)
-  s1.pipe(s2).pipe(s1)
-  a.conv.base.attachStream(s1)
-  b.conv.base.attachStream(s2)
-  let cut = false
-  return () => {
-    if (cut) return
-    cut = true
-    s1.destroy()
-    s2.destroy()
-  }
+  return linkNodes({ store: a.store, base: a.conv.base }, { store: b.store, base: b.conv.base })
 }
 
 /** The in-process links of a set of nodes: every pair, cut and restored one by one or all at once. */

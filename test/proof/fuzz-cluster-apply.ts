@@ -13,24 +13,15 @@ import { hex } from '../../src/kernel/encoding.js'
 import { waitForWriter } from '../../src/kernel/substrate/index.js'
 import type { SubstrateBase } from '../../src/kernel/substrate/open-base.js'
 import { type Account, createAccount, type DeviceNode, openDevice } from '../cluster/helpers.js'
+import { linkNodes } from '../helpers/link.js'
 import { type Figures, figures } from './figures.js'
 import { type ApplyFuzzOptions, fuzzApply } from './fuzz-apply-loop.js'
 import { withScope } from './scope.js'
 
 /** Replicates two devices' stores in-process until the scope closes. */
 function link(t: Test, a: DeviceNode, b: DeviceNode): void {
-  const s1 = a.store.replicate(true)
-  const s2 = b.store.replicate(false)
-  s1.pipe(s2).pipe(s1)
-  a.cluster.base.attachStream(s1)
-  b.cluster.base.attachStream(s2)
-  t.teardown(
-    () => {
-      s1.destroy()
-      s2.destroy()
-    },
-    { order: -1 }
-  )
+  const cut = linkNodes({ store: a.store, base: a.cluster.base }, { store: b.store, base: b.cluster.base })
+  t.teardown(cut, { order: -1 })
 }
 
 /**

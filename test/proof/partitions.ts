@@ -716,3 +716,26 @@ export async function runPartitions(opts: PartitionOptions): Promise<PartitionFi
     await cleanup()
   }
 }
+
+/**
+ * The long run as the soak scripts start it (`npm run soak -- --suites=partitions`,
+ * scripts/soak-partitions.js): says `skipped` with the reason where namespaces cannot be
+ * made, and tears the namespaces down on SIGINT/SIGTERM too.
+ */
+export async function soakPartitions(
+  opts: Omit<PartitionOptions, 'onCleanup'>
+): Promise<PartitionFigures | { suite: 'partitions'; skipped: string }> {
+  const why = namespaceSupport()
+  if (why !== null) {
+    process.stderr.write(`SKIPPED: partitions soak: ${why}\n`)
+    return { suite: 'partitions', skipped: why }
+  }
+  let cleanup: (() => Promise<void>) | null = null
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      process.stderr.write(`# partitions: ${signal}, tearing down\n`)
+      void (cleanup ?? (() => Promise.resolve()))().finally(() => process.exit(130))
+    })
+  }
+  return runPartitions({ ...opts, onCleanup: (fn) => (cleanup = fn) })
+}

@@ -1,6 +1,6 @@
 import test from 'brittle'
 import crypto from 'hypercore-crypto'
-import { withTimeout } from '../../src/kernel/wait.js'
+import { eventually, withTimeout } from '../../src/kernel/wait.js'
 import { createTestnet } from '../helpers/testnet.js'
 import { createPeer, dump, joinSwarm, leaveSwarm, reopenPeer } from './helpers.js'
 
@@ -24,11 +24,10 @@ test('a node that caught up by fast-forward reopens and reads its whole view off
   await b.base.until(async () => (await b.base.view.get(`data/k${ENTRIES - 1}`)) !== null)
   t.ok(forwarded, 'B caught up by a fast-forward')
   // the node is done when everything it needs is local; a bounded wait, then it goes offline
-  const deadline = Date.now() + 10_000
   const complete = (): boolean =>
     b.base.view.core.contiguousLength === b.base.view.core.length &&
     b.base.autobase.core.contiguousLength === b.base.autobase.core.length
-  while (!complete() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  await eventually('the cores complete', async () => complete(), 10_000, 50).catch(() => {})
   t.ok(complete(), "B holds every block of its system and view cores (the fast-forward's are fetched)")
 
   await leaveSwarm(b)
