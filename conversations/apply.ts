@@ -78,6 +78,20 @@ export interface ApplyContext {
   get<T>(key: string): Promise<T | null>
   put(key: string, value: unknown): Promise<void>
   range<T>(gte: string, lt: string): AsyncIterable<T>
+  /** Set by a message the entry listed: its place in the list and whether it came late. */
+  listed: Listed | null
+}
+
+export interface Listed {
+  seq: number
+  late: boolean
+}
+
+/** Told what apply did with each entry of one writer core (this device's own). */
+export interface OwnEntries {
+  readonly writer: Buffer
+  /** The entry at `length` applied; `listed` if it was a listed message. */
+  applied(length: number, listed: Listed | null): void
 }
 
 export function batchContext(
@@ -92,6 +106,7 @@ export function batchContext(
     host,
     dryRun: false,
     ownEntry: false,
+    listed: null,
     async get<T>(key: string) {
       const node = await batch.get(key)
       return node === null ? null : (node.value as T)
@@ -125,6 +140,7 @@ export function dryRunContext(
     host: { addWriter() {}, removeWriter() {}, removable: () => true },
     dryRun: true,
     ownEntry,
+    listed: null,
     async get<T>(key: string) {
       if (overlay.has(key)) return overlay.get(key) as T
       let text = reads.get(key)
@@ -163,10 +179,17 @@ export class ConversationApply {
     return this.#tally?.stats ?? null
   }
 
-  /** The autobase apply handler (wrapped by the substrate's safeApply). */
-  handler(): ApplyHandler<unknown> {
-    return ({ value, writer, length }, batch, host) =>
-      this.run(batchContext(writer, length, batch, host), value)
+  /**
+   * The autobase apply handler (wrapped by the substrate's safeApply).
+   * `own` hears of every entry of its writer core that applied, each time
+   * it applies (a reorder runs it again): what `postBatch` reports.
+   */
+  handler(own?: OwnEntries): ApplyHandler<unknown> {
+    return async ({ value, writer, length }, batch, host) => {
+      const ctx = batchContext(writer, length, batch, host)
+      await this.run(ctx, value)
+      if (own?.writer.equals(writer)) own.applied(length, ctx.listed)
+    }
   }
 
   /**
@@ -333,6 +356,7 @@ export class ConversationApply {
       next.seq = seq + 1
       if (verdict.late) next.late = state.late + 1
       await ctx.put(msgKey(seq), record)
+      ctx.listed = { seq, late: verdict.late }
     }
     if (verdict.once !== null) await ctx.put(verdict.once, { seq })
     if (verdict.next !== null) next.phase = verdict.next

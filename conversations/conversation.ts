@@ -42,6 +42,7 @@ import {
   type ManifestInput,
   type ManifestRules
 } from './manifest.js'
+import { type OwnOutcome, OwnResults } from './own-entries.js'
 import { HEARTBEAT_KIND } from './patterns.js'
 import type { TallyCacheStats } from './tally-cache.js'
 import {
@@ -190,6 +191,10 @@ export class Conversation extends Resource {
   readonly #onFault = (err: Error): void => {
     this.emit('fault', err)
   }
+  readonly #own: OwnResults
+  readonly #onSkip = (record: SkipRecord): void => {
+    if (record.writer === hex(this.#own.writer)) this.#own.skipped(record.length, record.code)
+  }
 
   constructor(components: ConversationComponents, opts: ConversationOptions) {
     super()
@@ -202,6 +207,8 @@ export class Conversation extends Resource {
     this.#opts = opts
     this.#baseKey = opts.bootstrap ? Buffer.from(opts.bootstrap) : coreKeyFor(opts.writerKeyPair.publicKey)
     this.#apply = new ConversationApply(this.#baseKey)
+    const ownWriter = coreKeyFor(opts.writerKeyPair.publicKey)
+    this.#own = new OwnResults(() => this.#base?.localKey ?? ownWriter)
     this.#clock = opts.clock ?? new HybridClock()
     this.#wall = opts.wallClock ?? Date.now
     this.id = conversationIdFor(this.#baseKey)
@@ -246,11 +253,12 @@ export class Conversation extends Resource {
       encryptionKey: this.#opts.encryptionKey,
       ...(this.#opts.ackIntervalMs === undefined ? {} : { ackIntervalMs: this.#opts.ackIntervalMs }),
       codec: jsonCodec as EntryCodec<ConversationEntry>,
-      apply: this.#apply.handler()
+      apply: this.#apply.handler(this.#own)
     })
     this.#base = base
     base.on('update', this.#onUpdate)
     base.on('fault', this.#onFault)
+    base.on('skip', this.#onSkip)
   }
 
   protected override async _close(): Promise<void> {
@@ -258,6 +266,7 @@ export class Conversation extends Resource {
     if (!base) return
     base.off('update', this.#onUpdate)
     base.off('fault', this.#onFault)
+    base.off('skip', this.#onSkip)
     await base.close()
   }
 
@@ -319,21 +328,34 @@ export class Conversation extends Resource {
       entries.push(entry)
     }
     if (entries.length === 0) return []
-    const { writer, first } = await this.#appendChecked(entries)
-    const listed = await this.#listedSince(writer, first, entries.length)
-    const skipped = await this.#skipCodes(first, entries.length)
-    const out: PostBatchResult[] = []
-    for (let i = 0; i < entries.length; i++) {
-      const record = listed.get(first + i)
-      out.push({
-        seq: record?.seq ?? null,
+    const done = this.#own.begin(this.base.autobase.local.length + 1)
+    try {
+      const { writer, first } = await this.#appendChecked(entries)
+      const outcomes =
+        this.#own.take(first, entries.length) ?? (await this.#readOutcomes(writer, first, entries.length))
+      return outcomes.map(({ listed, skipped }, i) => ({
+        seq: listed?.seq ?? null,
         writer,
         length: first + i,
-        late: record?.late ?? false,
-        skipped: skipped.get(first + i) ?? null
-      })
+        late: listed?.late ?? false,
+        skipped
+      }))
+    } finally {
+      done()
     }
-    return out
+  }
+
+  /** What apply did with this device's entries at lengths first…first+count-1, read from the view. */
+  async #readOutcomes(writer: string, first: number, count: number): Promise<OwnOutcome[]> {
+    const listed = await this.#listedSince(writer, first, count)
+    const skipped = await this.#skipCodes(first, count)
+    return Array.from({ length: count }, (_, i) => {
+      const record = listed.get(first + i)
+      return {
+        listed: record ? { seq: record.seq, late: record.late } : null,
+        skipped: skipped.get(first + i) ?? null
+      }
+    })
   }
 
   /** The local check `post` runs, without appending: throws the code apply would record. */

@@ -68,3 +68,44 @@ test('postBatch: one append for many messages, checked like post, conflicts skip
   t.ok(shown.closed, 'closed by the first close')
   t.is(shown.late, 1, 'one late message')
 })
+
+test('postBatch reports what apply did with each message: the listed seq, late, and the code of one it skipped', async (t) => {
+  const { a0, b0, nodes } = await trio(
+    t,
+    (A, B) => ({
+      topic: 'Picnic on Sunday',
+      pattern: 'announcement',
+      consensus: { method: 'announcement' },
+      members: members(A, B)
+    }),
+    'batch-skip'
+  )
+  const [published] = await a0.conv.postBatch([{ kind: 'publish', body: { text: 'at noon' } }])
+  t.is(published!.skipped, null, 'the announcement applies')
+  t.is(published!.seq, 0, 'and is the first message listed')
+  await b0.conv.base.until(async () => (await b0.conv.show({ limit: 0 })).phase === 'published')
+
+  // each ack passes the local check alone; apply takes the first and skips the second (once per account)
+  const acks = await b0.conv.postBatch([
+    { kind: 'ack', body: {} },
+    { kind: 'ack', body: {} }
+  ])
+  t.is(acks[0]!.skipped, null, 'the first ack applies')
+  t.is(acks[1]!.skipped, 'CONV_DUPLICATE', 'the second is skipped with its code')
+  t.is(acks[1]!.seq, null, 'and is not listed')
+  const skipped = await b0.conv.skipped()
+  t.alike(
+    skipped.map((r) => [r.length, r.code]),
+    [[acks[1]!.length, 'CONV_DUPLICATE']],
+    'the view records the same skip'
+  )
+  const shown = await b0.conv.show({ limit: 1000 })
+  const at = shown.messages.find((m) => m.seq === acks[0]!.seq)
+  t.ok(at, 'the first ack is listed at the seq postBatch gave')
+  t.is(at!.kind, 'ack')
+  t.is(at!.length, acks[0]!.length, 'the record at that seq is this entry')
+  t.is(at!.late, acks[0]!.late, 'late as postBatch said')
+
+  const hash = await converged(nodes, async (n) => (await n.conv.skipped()).length === 1)
+  t.ok(hash, 'every node holds the same view, the skip included')
+})
