@@ -13,7 +13,8 @@ import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { decodeTranscript, encodeTranscript } from '../archive/transcript.js'
-import { type MessageRecord, verifyMessageRecord } from '../conversations/index.js'
+import { type Conversation, type MessageRecord, verifyMessageRecord } from '../conversations/index.js'
+import { STATE_KEY, type StateRecord } from '../conversations/view-layout.js'
 import { loadConfig } from '../src/kernel/config.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
@@ -22,6 +23,7 @@ import { createLogger, type LogLevel } from '../src/kernel/log.js'
 import { joinCluster } from '../src/node/join.js'
 import { ConclaveNode } from '../src/node/node.js'
 import { recoverDevice } from '../src/node/recover.js'
+import { viewHash } from '../src/kernel/substrate/view-hash.js'
 
 /** CONCLAVE_BENCH_LOG=debug|info|… shows the peer's node and recovery log on stderr (silent by default). */
 const benchLog = createLogger((process.env.CONCLAVE_BENCH_LOG ?? 'silent') as LogLevel)
@@ -188,23 +190,62 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
     const local = node!.conversations.get(String(a.id)).base.autobase.local
     return { key: hex(local.key!), length: local.length, byteLength: local.byteLength }
   },
-  /** Resolves when the conversation lists at least `n` messages; then its state. */
+  /**
+   * Resolves when the conversation lists at least `n` messages in a view at
+   * least `minLength` long whose blocks are all stored here (a view read
+   * can fetch missing blocks lazily from a peer; a recovered device must
+   * hold its copy): `at` is when a snapshot of the view first did, and `viewHash` that
+   * snapshot's hash, computed after `at` (it reads the whole view), and
+   * `viewLength` its length. The parent compares the hash with B's view at
+   * that length: equal means A's view was B's at `at`.
+   */
   async until(a) {
     const id = String(a.id)
     const n = Number(a.n)
+    const minLength = Number(a.minLength ?? 0)
     for (;;) {
+      let snap: ReturnType<Conversation['base']['view']['snapshot']> | null = null
       try {
-        // the count alone while polling: the view hash reads the whole view, once at the end
-        const { total } = await node!.conversations.get(id).show({ limit: 0 })
-        if (total >= n) {
-          const at = now()
-          const s = await node!.conversations.show(id, { limit: 0 })
-          return { at, total: s.total, viewHash: s.viewHash, writable: s.log.writable }
+        const conv = node!.conversations.get(id)
+        snap = conv.base.view.snapshot()
+        const at = now()
+        const state = (await snap.get(STATE_KEY))?.value as StateRecord | undefined
+        // listed, at least as long as B's view was, and all of it held here (not fetched lazily:
+        // the view's final blocks are stored, the rest this device's apply wrote)
+        const core = conv.base.view.core
+        if (
+          state !== undefined &&
+          state.seq >= n &&
+          snap.version >= minLength &&
+          core.contiguousLength >= Math.min(snap.version, core.signedLength)
+        ) {
+          const viewLength = snap.version
+          return {
+            at,
+            total: state.seq,
+            viewLength,
+            viewHash: hex(await viewHash(snap)),
+            writable: conv.writable
+          }
         }
       } catch {
         // not re-learned yet
+      } finally {
+        await snap?.close()
       }
       await sleep(a.pollMs === undefined ? 20 : Number(a.pollMs))
+    }
+  },
+  /** The hash of this device's conversation view as it stands at `length` (null if it is shorter). */
+  async hashAt(a) {
+    const view = node!.conversations.get(String(a.id)).base.view
+    const length = Number(a.length)
+    if (view.core.length < length) return { viewHash: null }
+    const snap = view.checkout(length)
+    try {
+      return { viewHash: hex(await viewHash(snap)) }
+    } finally {
+      await snap.close()
     }
   },
   async show(a) {

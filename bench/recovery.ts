@@ -139,6 +139,7 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
     await seeder.call('close')
 
     // recovery: a fresh process, then recover → run → all messages, same view as B
+    const before = (await b.call<Shown>('show', { id })).log.viewLength
     a = await start('node')
     const rec = await a.call<{
       started: number
@@ -149,16 +150,29 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
       steps: Record<string, number>
     }>('recover', { home: homeA, mnemonic })
     log(`recovery step done in ${Math.round(rec.recovered - rec.started)} ms; node ready`)
-    const listed = await a.call<{ at: number }>('until', { id, n })
+    const listed = await a.call<{ at: number; viewHash: string; viewLength: number }>('until', {
+      id,
+      n,
+      minLength: before
+    })
     log(`A lists all ${n} messages`)
-    const same = await until(
-      'the same conversation view on A and B',
-      async () => {
-        const [sa, sb] = await Promise.all([a.call<Shown>('show', { id }), b.call<Shown>('show', { id })])
-        return sa.viewHash === sb.viewHash && sa.total >= n && sa
-      },
-      120_000
-    )
+    // Both views keep growing by heartbeats (the deadline is pending), and hashing a view reads all
+    // of it (≈ 1 s here), so polling both for one hash chases a moving target. Instead: A's view as
+    // it stood when it first listed all n at a length of at least B's before the recovery (A's
+    // fast-forward lands on B's indexed view, a few blocks shorter), hashed afterwards, against B's
+    // view at the same length. Equal means A then held all B had.
+    const atB = await b.call<{ viewHash: string | null }>('hashAt', { id, length: listed.viewLength })
+    const sameWhenListed = listed.viewLength >= before && atB.viewHash === listed.viewHash
+    const same = sameWhenListed
+      ? { at: listed.at }
+      : await until(
+          'the same conversation view on A and B',
+          async () => {
+            const [sa, sb] = await Promise.all([a.call<Shown>('show', { id }), b.call<Shown>('show', { id })])
+            return sa.viewHash === sb.viewHash && sa.total >= n && sa
+          },
+          120_000
+        )
     const totalMs = same.at - rec.started
     const phases = phaseTimes(rec)
     type Cv = { view: { length: number; signedLength: number } }
@@ -185,6 +199,10 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
         nodeStartMs: round(rec.ready - rec.recovered),
         untilListedMs: round(listed.at - rec.ready),
         untilSameViewMs: round(same.at - listed.at),
+        /** Whether A's view, snapshotted when it first listed all messages, already hashed as B's. */
+        sameViewWhenListed: sameWhenListed,
+        viewLengthBefore: before,
+        viewLengthWhenListed: listed.viewLength,
         /** the cluster view on A once synced: final when signedLength = length */
         clusterViewA: { length: clusterA.length, signedLength: clusterA.signedLength },
         clusterCores: rec.result.cores,
