@@ -20,10 +20,10 @@ import { hex, unhex } from '../src/kernel/encoding.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
 import { mnemonicToSeed } from '../src/kernel/identity/mnemonic.js'
 import { createLogger, type LogLevel } from '../src/kernel/log.js'
+import { viewHash } from '../src/kernel/substrate/view-hash.js'
 import { joinCluster } from '../src/node/join.js'
 import { ConclaveNode } from '../src/node/node.js'
 import { recoverDevice } from '../src/node/recover.js'
-import { viewHash } from '../src/kernel/substrate/view-hash.js'
 
 /** CONCLAVE_BENCH_LOG=debug|info|… shows the peer's node and recovery log on stderr (silent by default). */
 const benchLog = createLogger((process.env.CONCLAVE_BENCH_LOG ?? 'silent') as LogLevel)

@@ -2,7 +2,6 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import c from 'compact-encoding'
 import Corestore from 'corestore'
-import type Hypercore from 'hypercore'
 import Hyperswarm from 'hyperswarm'
 import Protomux from 'protomux'
 import { z } from 'zod'
@@ -67,7 +66,7 @@ const SWARM_CLOSE_TIMEOUT_MS = 30_000
 const COMPLETE_TIMEOUT_MS = 30_000
 /** After the device record appears, how long the probe's view must stay unchanged before its epoch is taken. */
 const SETTLE_MS = 1_000
-/** The same, once every core of the probe's log holds all its peers have (see `caughtUp`). */
+/** The same, once the probe holds all its peers have of every core of the log (`SubstrateBase.caughtUp`). */
 const CAUGHT_UP_SETTLE_MS = 250
 
 export interface RecoveryProgress {
@@ -576,7 +575,7 @@ async function waitFor<T>(
 /**
  * The device record once the probe's view has stopped changing: its newest
  * epoch. Stopped means unchanged for SETTLE_MS, or for CAUGHT_UP_SETTLE_MS
- * while the probe is caught up with its peers (`caughtUp`).
+ * while the probe is caught up with its peers (`SubstrateBase.caughtUp`).
  */
 async function settle(cluster: Cluster, deviceId: string, first: DeviceRecord): Promise<DeviceRecord> {
   let record = first
@@ -585,7 +584,7 @@ async function settle(cluster: Cluster, deviceId: string, first: DeviceRecord): 
   const deadline = Date.now() + 10 * SETTLE_MS
   const settled = () => {
     const quiet = Date.now() - since
-    return quiet >= SETTLE_MS || (quiet >= CAUGHT_UP_SETTLE_MS && caughtUp(cluster))
+    return quiet >= SETTLE_MS || (quiet >= CAUGHT_UP_SETTLE_MS && cluster.base.caughtUp())
   }
   while (!settled() && Date.now() < deadline) {
     await sleep(100)
@@ -599,30 +598,6 @@ async function settle(cluster: Cluster, deviceId: string, first: DeviceRecord): 
     record = (await withTimeout(cluster.getDevice(deviceId), left).catch(() => null)) ?? record
   }
   return record
-}
-
-/**
- * Whether the probe holds every block its peers have of the cluster log's
- * system core and of every writer core autobase knows (but its own): each
- * core has at least one peer, and no peer has more than the probe holds in a row. A
- * core no peer serves keeps it false (the plain SETTLE_MS wait then holds).
- */
-export function caughtUp(cluster: Cluster): boolean {
-  const base = cluster.base.autobase as unknown as {
-    core: Hypercore<unknown>
-    local: Hypercore<unknown>
-    activeWriters: Iterable<{ core: Hypercore<unknown> }>
-  }
-  // the probe's own (empty, read-only) writer core is among autobase's writers: nobody has more of it
-  const writers = [...base.activeWriters].map((w) => w.core).filter((c) => !c.key.equals(base.local.key))
-  const cores = [base.core, ...writers]
-  for (const core of cores) {
-    if (core.peers.length === 0) return false
-    for (const peer of core.peers) {
-      if (peer.remoteLength > core.contiguousLength) return false
-    }
-  }
-  return true
 }
 
 /** Every writer core the cluster view names (any epoch, any state), and the bootstrap core. */

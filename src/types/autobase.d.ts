@@ -85,6 +85,8 @@ declare module 'autobase' {
     readonly view: V
     /** The local writer core. */
     readonly local: Hypercore<unknown>
+    /** The writers autobase has open (the local one included, writer or not). */
+    readonly activeWriters: Iterable<{ core: Hypercore<unknown> }>
     /** The system core (session over its tentative batch). */
     readonly core: Hypercore<unknown>
     readonly store: Corestore

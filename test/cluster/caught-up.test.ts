@@ -1,6 +1,5 @@
 import test from 'brittle'
 import { eventually } from '../../src/kernel/wait.js'
-import { caughtUp } from '../../src/node/recover.js'
 import { linkNodes } from '../helpers/link.js'
 import { createAccount, openDevice } from './helpers.js'
 
@@ -15,21 +14,21 @@ test('a probe of the cluster log is caught up only when a peer serves every core
   for (const i of [1, 2, 3]) await d0.cluster.certify(acct.certificate(i, 0, { indexer: false }))
   // the probe: a writer key nobody certified, as recovery opens it
   const probe = await openDevice(t, acct, { index: 9, name: 'probe' })
-  t.absent(caughtUp(probe.cluster), 'no peer yet: not caught up')
+  t.absent(probe.cluster.base.caughtUp(), 'no peer yet: not caught up')
 
   const cut = linkNodes(
     { store: d0.store, base: d0.cluster.base },
     { store: probe.store, base: probe.cluster.base }
   )
   await probe.cluster.base.until(async () => (await probe.cluster.getDevice('3')) !== null)
-  await eventually('the probe catches up', async () => caughtUp(probe.cluster), 30_000, 50)
+  await eventually('the probe catches up', async () => probe.cluster.base.caughtUp(), 30_000, 50)
   const system = probe.cluster.base.autobase.core
   t.ok(system.peers.length > 0, 'the system core has a peer')
   t.ok(
     system.peers.every((p) => p.remoteLength <= system.contiguousLength),
     'and holds all that peer has of it'
   )
-  t.ok(caughtUp(probe.cluster), 'caught up once it holds the log')
+  t.ok(probe.cluster.base.caughtUp(), 'caught up once it holds the log')
 
   cut()
   await eventually(
@@ -38,5 +37,5 @@ test('a probe of the cluster log is caught up only when a peer serves every core
     30_000,
     50
   )
-  t.absent(caughtUp(probe.cluster), 'its peer gone: no longer caught up')
+  t.absent(probe.cluster.base.caughtUp(), 'its peer gone: no longer caught up')
 })

@@ -68,7 +68,8 @@ const openNamespaces = new WeakMap<object, Set<string>>()
  * rest, whose apply never throws (see `safeApply`).
  *
  * Events: 'update' (the view may have changed), 'skip' (SkipRecord, error —
- * local diagnostics only: it fires again when a reorder re-applies the entry),
+ * on this node only, and again each time a reorder re-applies the entry;
+ * a conversation tells its own posts' skips from it),
  * 'fault' (Error — autobase closed itself after an internal error), 'nudge'
  * ({ signedLength, length } of the view — a finality nudge was appended).
  */
@@ -377,6 +378,23 @@ export class SubstrateBase<T = unknown> extends Resource {
    */
   attachStream(stream: unknown): void {
     this.autobase.wakeupProtocol.addStream(stream)
+  }
+
+  /**
+   * Whether this node holds every block its peers have of the system core
+   * and of every writer core autobase has open (but the local one, of which
+   * nobody has more): each of those cores has at least one peer, and no
+   * peer has more of it than this node holds in a row. A core no peer
+   * serves keeps it false.
+   */
+  caughtUp(): boolean {
+    const base = this.autobase
+    for (const core of [base.core, ...[...base.activeWriters].map((w) => w.core)]) {
+      if (core.key.equals(base.local.key)) continue
+      if (core.peers.length === 0) return false
+      for (const peer of core.peers) if (peer.remoteLength > core.contiguousLength) return false
+    }
+    return true
   }
 
   /**
