@@ -12,7 +12,6 @@ import Hyperbee from 'hyperbee'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { Conversation, type ManifestInput, type WriterRequest } from '../conversations/index.js'
-import { MSG_PREFIX, type MessageRecord, msgKey, prefixRange } from '../conversations/view-layout.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import { account, writerFor } from '../test/conversations/helpers.js'
 
@@ -54,11 +53,12 @@ async function scan(): Promise<void> {
       rescan = false
       const t = now()
       if (conv) {
-        // the listed messages, straight from the view (what `show` pages through)
-        const range = { gte: msgKey(seenCount), lt: prefixRange(MSG_PREFIX).lt }
-        for await (const { value } of conv.base.view.createReadStream(range)) {
-          seen.set(String((value as MessageRecord).body.text), t)
-          seenCount++
+        // the listed messages, as `show` reads them (the view's records, each entry from its writer core)
+        for (;;) {
+          const page = await conv.messagesFrom(seenCount, 1000)
+          for (const m of page) seen.set(String(m.body.text), t)
+          seenCount += page.length
+          if (page.length < 1000) break
         }
       } else if (bareView) {
         const from = `m/${String(seenCount).padStart(10, '0')}`

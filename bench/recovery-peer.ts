@@ -14,7 +14,13 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { decodeTranscript, encodeTranscript } from '../archive/transcript.js'
 import { type Conversation, type MessageRecord, verifyMessageRecord } from '../conversations/index.js'
-import { STATE_KEY, type StateRecord } from '../conversations/view-layout.js'
+import {
+  type ListedRecord,
+  MSG_PREFIX,
+  prefixRange,
+  STATE_KEY,
+  type StateRecord
+} from '../conversations/view-layout.js'
 import { loadConfig } from '../src/kernel/config.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import { identityFromSeed, writeIdentity } from '../src/kernel/identity/home-store.js'
@@ -217,7 +223,8 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
           state !== undefined &&
           state.seq >= n &&
           snap.version >= minLength &&
-          core.contiguousLength >= Math.min(snap.version, core.signedLength)
+          core.contiguousLength >= Math.min(snap.version, core.signedLength) &&
+          (await messagesHeld(conv, snap))
         ) {
           const viewLength = snap.version
           return {
@@ -392,3 +399,24 @@ process.on('message', (m: { id: number; op: string; args?: Record<string, unknow
   )
 })
 process.send!({ ready: true })
+
+/**
+ * Whether every message `snap` lists is stored here: the view names each by
+ * (writer, length) and the message itself is in that writer core, which the
+ * node keeps in full (SubstrateBase.heldWriters).
+ */
+async function messagesHeld(
+  conv: Conversation,
+  snap: ReturnType<Conversation['base']['view']['snapshot']>
+): Promise<boolean> {
+  const needed = new Map<string, number>()
+  for await (const { value } of snap.createReadStream(prefixRange(MSG_PREFIX))) {
+    const r = value as ListedRecord
+    needed.set(r.writer, Math.max(needed.get(r.writer) ?? 0, r.length))
+  }
+  const local = conv.base.autobase.local
+  const held = new Map(conv.base.heldWriters().map((w) => [hex(w.key), w.contiguousLength]))
+  if (local.key) held.set(hex(local.key), local.contiguousLength)
+  for (const [writer, length] of needed) if ((held.get(writer) ?? 0) < length) return false
+  return true
+}

@@ -29,8 +29,8 @@ import {
   deviceKey,
   type InputRecord,
   inputKey,
+  type ListedRecord,
   MANIFEST_KEY,
-  type MessageRecord,
   msgKey,
   OUTCOME_KEY,
   type OutcomeRecord,
@@ -340,19 +340,8 @@ export class ConversationApply {
     const listed = verdict.spec.listed !== false
     const seq = state.seq
     if (listed) {
-      const record: MessageRecord = {
-        seq,
-        kind: entry.kind,
-        // as signed: the kinds' body schemas are strict and do not transform, so this is also the parsed body
-        body: entry.body,
-        author: { accountId: author.accountId, deviceId: author.deviceId },
-        hlc: entry.hlc,
-        late: verdict.late,
-        writer: hex(ctx.writer),
-        length: ctx.length,
-        sig,
-        signingKey: author.signingKey
-      }
+      // the view names the entry; the message stays in the writer core it was appended to
+      const record: ListedRecord = { seq, late: verdict.late, writer: hex(ctx.writer), length: ctx.length }
       next.seq = seq + 1
       if (verdict.late) next.late = state.late + 1
       await ctx.put(msgKey(seq), record)

@@ -48,6 +48,7 @@ import type { TallyCacheStats } from './tally-cache.js'
 import {
   DEVICE_PREFIX,
   type DeviceRecord,
+  type ListedRecord,
   MSG_PREFIX,
   type MessageRecord,
   msgKey,
@@ -507,11 +508,7 @@ export class Conversation extends Resource {
       devices.set(d.accountId, list)
     }
 
-    const messages: MessageRecord[] = []
-    if (limit > 0) {
-      const range = { gte: msgKey(offset), lt: msgKey(offset + limit) }
-      for await (const { value } of snap.createReadStream(range)) messages.push(value as MessageRecord)
-    }
+    const messages = limit > 0 ? await this.#listed(snap, offset, offset + limit) : []
     const tally = await get<TallyRecord>(TALLY_KEY)
     const node = await snap.get(OUTCOME_KEY)
     let outcome: ShownOutcome | null = null
@@ -649,15 +646,68 @@ export class Conversation extends Resource {
     return out
   }
 
+  /**
+   * The listed messages with seq in [from, to) as `snap` lists them, each
+   * read from the writer core the view names (in parallel; a block this
+   * node does not hold yet is asked of its peers: SUBSTRATE_ENTRY_UNAVAILABLE
+   * when none serves it).
+   */
+  async #listed(snap: ViewSnapshot, from: number, to: number): Promise<MessageRecord[]> {
+    const records: ListedRecord[] = []
+    for await (const { value } of snap.createReadStream({ gte: msgKey(from), lt: msgKey(to) })) {
+      records.push(value as ListedRecord)
+    }
+    return Promise.all(records.map((r) => this.#readListed(r)))
+  }
+
+  /** A listed message with the entry its record names. */
+  async #readListed(r: ListedRecord): Promise<MessageRecord> {
+    const entry = await this.base.entryAt(Buffer.from(r.writer, 'hex'), r.length)
+    if (entry.type !== MESSAGE_TYPE) {
+      // apply lists only messages and the log never changes under a name: a bug, or a damaged store
+      throw ConversationErrors.CONV_ENTRY_INVALID(
+        `the view lists a ${String(entry.type)} entry as message ${r.seq}`
+      )
+    }
+    const { accountId, deviceId, signingKey } = entry.author
+    return {
+      seq: r.seq,
+      kind: entry.kind,
+      body: entry.body,
+      author: { accountId, deviceId },
+      hlc: entry.hlc,
+      late: r.late,
+      writer: r.writer,
+      length: r.length,
+      sig: entry.sig,
+      signingKey
+    }
+  }
+
+  /**
+   * Listed messages from seq `from` on (at most `limit`), read from the live
+   * view: for a reader following a conversation (`show` pages through one
+   * snapshot instead).
+   */
+  async messagesFrom(from: number, limit = MAX_SHOW_LIMIT): Promise<MessageRecord[]> {
+    await this.#opened()
+    const snap = this.base.view.snapshot()
+    try {
+      return await this.#listed(snap, Math.max(0, Math.floor(from)), Math.max(0, Math.floor(from + limit)))
+    } finally {
+      await snap.close()
+    }
+  }
+
   /** The listed messages this device appended at lengths first…first+count-1: at the tip right after the append. */
-  async #listedSince(writer: string, first: number, count: number): Promise<Map<number, MessageRecord>> {
-    const listed = new Map<number, MessageRecord>()
+  async #listedSince(writer: string, first: number, count: number): Promise<Map<number, ListedRecord>> {
+    const listed = new Map<number, ListedRecord>()
     for await (const { value } of this.base.view.createReadStream({
       ...prefixRange(MSG_PREFIX),
       reverse: true,
       limit: count + 64
     })) {
-      const r = value as MessageRecord
+      const r = value as ListedRecord
       if (r.writer !== writer) continue
       // this writer's records are in its log order: an older one means none of the batch is further back
       if (r.length < first) break

@@ -13,7 +13,7 @@ import type { Hlc, Outcome, TallyMessage } from '../consensus/index.js'
  *   writer/<core key hex>        WriterRecord
  *   sealed/<dev_…>               SealedKeyRecord (conv/device)
  *   once/<kind>/<acc_…|*>        { seq } — a once-only kind was sent
- *   msg/<seq, 12 digits>         MessageRecord (listed messages, accepted or late)
+ *   msg/<seq, 12 digits>         ListedRecord (listed messages, accepted or late: where the entry is)
  *   in/<n, 12 digits>            InputRecord (the tally's input log)
  *   tally                        TallyRecord (after the latest input)
  *   outcome                      OutcomeRecord (written once, when consensus is reached)
@@ -99,17 +99,27 @@ export interface SealedKeyRecord {
   by: string
 }
 
-export interface MessageRecord {
+/**
+ * What the view stores of a listed message: its place in the conversation
+ * and the entry's name in the log. The message itself (kind, body, author,
+ * clock, signature) stays in its writer core, where it was signed and
+ * appended; `Conversation` reads it from there (see MessageRecord).
+ */
+export interface ListedRecord {
   seq: number
-  kind: string
-  body: Record<string, unknown>
-  author: { accountId: string; deviceId: string }
-  hlc: Hlc
   /** Accepted after the conversation closed: stored, changes nothing. */
   late: boolean
   /** The entry's name in the log: its writer core (hex) and length there. */
   writer: string
   length: number
+}
+
+/** A listed message as read: the view's ListedRecord with the entry it names. */
+export interface MessageRecord extends ListedRecord {
+  kind: string
+  body: Record<string, unknown>
+  author: { accountId: string; deviceId: string }
+  hlc: Hlc
   /**
    * The author's Ed25519 signature of the entry (conversations/signing.ts) and its key, so a
    * transcript can be checked away from the log (`body` is the body as signed).

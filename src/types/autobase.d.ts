@@ -87,6 +87,12 @@ declare module 'autobase' {
     readonly local: Hypercore<unknown>
     /** The writers autobase has open (the local one included, writer or not). */
     readonly activeWriters: Iterable<{ core: Hypercore<unknown> }>
+    /**
+     * Internal: a session of a writer core (the local one included) with
+     * autobase's writer encryption, blocks decoded as oplog messages whose
+     * `node.value` is the appended value (null for an ack). Close it.
+     */
+    _makeWriterCore(key: Buffer): Hypercore<{ node: { value: Buffer | null } }>
     /** The system core (session over its tentative batch). */
     readonly core: Hypercore<unknown>
     readonly store: Corestore
@@ -110,6 +116,11 @@ declare module 'autobase' {
     readonly system: {
       /** The indexer set of the tentative system view: writer core keys and their acked lengths. */
       readonly indexers: ReadonlyArray<{ key: Buffer; length: number }>
+      /** Every writer ever added (removed ones too). Not during apply. */
+      list(): AsyncIterable<{
+        key: Buffer
+        value: { isIndexer: boolean; isRemoved: boolean; length: number }
+      }>
       get(key: Buffer): Promise<{
         isIndexer: boolean
         isRemoved: boolean

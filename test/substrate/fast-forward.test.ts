@@ -41,6 +41,16 @@ test('a node that caught up by fast-forward reopens and reads its whole view off
     b.base.autobase.core.contiguousLength === b.base.autobase.core.length
   await eventually('the cores complete', async () => complete(), 10_000, 50).catch(() => {})
   t.ok(complete(), "B holds every block of its system and view cores (the fast-forward's are fetched)")
+  // apply never read A's entries before the fast-forward point, yet B keeps A's writer core in full
+  const aWriter = (): { length: number; contiguousLength: number } | undefined =>
+    b.base.heldWriters().find((w) => w.key.equals(a.base.localKey))
+  await eventually(
+    'A’s writer core is held',
+    async () => (aWriter()?.contiguousLength ?? 0) >= ENTRIES,
+    10_000,
+    50
+  ).catch(() => {})
+  t.ok((aWriter()?.contiguousLength ?? 0) >= ENTRIES, "B holds every block of A's writer core")
 
   await leaveSwarm(b)
   await b.base.close()
@@ -52,4 +62,16 @@ test('a node that caught up by fast-forward reopens and reads its whole view off
   )
   const view = await withTimeout(dump(offline), 10_000)
   t.alike(view, await dump(a), "B's view, read offline, is A's")
+  // entries before the fast-forward point, which B's apply never read
+  for (const length of [1, ENTRIES >> 1]) {
+    const entry = await withTimeout(
+      offline.base.entryAt(a.base.localKey, length, { timeoutMs: 1000 }),
+      10_000
+    )
+    t.alike(
+      entry,
+      { type: 'put', key: `k${length - 1}`, value: 'x'.repeat(200) },
+      `A's entry ${length}, read offline`
+    )
+  }
 })

@@ -26,9 +26,13 @@ export const SubstrateErrors = defineCodes({
     status: 500,
     doc: 'Thrown when the underlying autobase closed itself after an internal (storage or protocol) error.'
   },
+  SUBSTRATE_ENTRY_UNAVAILABLE: {
+    status: 503,
+    doc: 'Thrown when an entry of the log is read back by its name (writer, length) and its block is neither stored on this node nor served by a peer in time.'
+  },
   SUBSTRATE_UNDECODABLE: {
     status: 400,
-    doc: 'Recorded (not thrown) when an entry on the log cannot be decoded by the base codec; the entry is skipped.'
+    doc: 'Recorded (not thrown) when an entry on the log cannot be decoded by the base codec; the entry is skipped. Thrown when such a block is read back by its name.'
   },
   SUBSTRATE_APPLY_FAILED: {
     status: 400,

@@ -1,5 +1,6 @@
 import Autobase from 'autobase'
 import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
 import Hyperbee from 'hyperbee'
 import { equalBytes } from '../crypto/hash.js'
 import { isConclaveError, KernelErrors } from '../errors.js'
@@ -24,6 +25,8 @@ const NUDGE_MIN_MS = 1000
 /** While the same state stays stuck, nudges repeat with a doubling gap, at most this long. */
 const NUDGE_MAX_MS = 30_000
 const VIEW_NAME = 'view'
+/** How long `entryAt` waits for a block neither stored here nor yet served by a peer. */
+export const ENTRY_WAIT_MS = 10_000
 
 export interface SubstrateBaseOptions<T> {
   /**
@@ -86,6 +89,10 @@ export class SubstrateBase<T = unknown> extends Resource {
   #nudged = ''
   #nudges = 0
   #lastNudge = 0
+  /** Writer core sessions `entryAt` reads from, by core key (hex). */
+  readonly #writerCores = new Map<string, Hypercore<{ node: { value: Buffer | null } }>>()
+  /** Sessions downloading every writer core in full (see #holdWriters), by core key (hex). */
+  readonly #held = new Map<string, Hypercore<unknown>>()
   lastError: Error | null = null
 
   constructor(opts: SubstrateBaseOptions<T>) {
@@ -185,9 +192,13 @@ export class SubstrateBase<T = unknown> extends Resource {
     })
     base.on('update', () => {
       this.#watchTail()
+      this.#holdActiveWriters()
       this.emit('update')
     })
-    base.on('fast-forward', () => this.#completeFastForward())
+    base.on('fast-forward', () => {
+      this.#completeFastForward()
+      this.#holdMembers()
+    })
 
     try {
       await base.ready()
@@ -206,6 +217,7 @@ export class SubstrateBase<T = unknown> extends Resource {
     if (!base.encryptionKey || !equalBytes(base.encryptionKey, this.#encryptionKey)) {
       throw SubstrateErrors.SUBSTRATE_KEY_MISMATCH('this base was created with a different encryption key')
     }
+    this.#holdMembers()
     if (this.#opts.finalityNudge !== false) {
       const ackMs = this.#opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS
       this.#watchTail()
@@ -234,6 +246,52 @@ export class SubstrateBase<T = unknown> extends Resource {
         .done()
         .catch(() => {}) // a closed session or a truncation: a later fast-forward asks again
     }
+  }
+
+  /**
+   * Every node keeps every writer core in full, not only the blocks its
+   * apply read: a view names entries by (writer, length) instead of copying
+   * them (see `entryAt`), and a node that took a signed view by a
+   * fast-forward never reads the blocks before it. So each writer core
+   * autobase has known (removed ones too) gets a session downloading all of
+   * it, as it grows, for as long as the base is open.
+   */
+  #hold(key: Buffer): void {
+    const base = this.#base
+    if (!base || this.closing || base.closing) return
+    const id = key.toString('hex')
+    if (this.#held.has(id) || key.equals(base.local.key)) return
+    const core = base.store.get({ key })
+    this.#held.set(id, core)
+    core
+      .ready()
+      .then(() => core.download({ start: 0, end: -1 }))
+      .catch(() => {}) // closed meanwhile
+  }
+
+  /** The writers autobase has open now (cheap, synchronous): a writer added since is held from here. */
+  #holdActiveWriters(): void {
+    const base = this.#base
+    if (!base) return
+    for (const w of base.activeWriters) if (w.core.key) this.#hold(w.core.key)
+  }
+
+  /** Every writer the system lists, removed ones included (after open and after a fast-forward). */
+  #holdMembers(): void {
+    const system = this.#base?.system
+    if (!system) return
+    void (async () => {
+      for await (const { key } of system.list()) this.#hold(key)
+    })().catch(() => {}) // a closing base, or system blocks not here yet: the next fast-forward or update holds them
+  }
+
+  /** The writer cores held in full (see #hold): how much of each is stored here in a row. */
+  heldWriters(): Array<{ key: Buffer; length: number; contiguousLength: number }> {
+    return [...this.#held.values()].map((c) => ({
+      key: c.key!,
+      length: c.length,
+      contiguousLength: c.contiguousLength
+    }))
   }
 
   /** Notes when the view's `(signedLength, length)` last changed. */
@@ -302,6 +360,10 @@ export class SubstrateBase<T = unknown> extends Resource {
   protected override async _close(): Promise<void> {
     if (this.#nudgeTimer) clearInterval(this.#nudgeTimer)
     this.#nudgeTimer = null
+    const cores = [...this.#writerCores.values(), ...this.#held.values()]
+    this.#writerCores.clear()
+    this.#held.clear()
+    await Promise.allSettled(cores.map((c) => c.close()))
     try {
       if (this.#base) await this.#base.close()
     } finally {
@@ -354,6 +416,52 @@ export class SubstrateBase<T = unknown> extends Resource {
     })
     if (!equalBytes(this.localKey, coreKeyFor(keyPair.publicKey))) {
       throw SubstrateErrors.SUBSTRATE_FAILED('the local writer did not rotate')
+    }
+  }
+
+  /**
+   * The entry a writer appended, by its name in the log: the writer core's
+   * key and the writer length including it (what apply's entries carry).
+   * Read from the writer core, so a view can name an entry instead of
+   * copying it. A block this node does not hold is asked of its peers for
+   * up to `timeoutMs` (SUBSTRATE_ENTRY_UNAVAILABLE after that); a block that
+   * does not decode throws SUBSTRATE_UNDECODABLE (apply skipped such an
+   * entry, so no view names one).
+   */
+  async entryAt(writer: Uint8Array, length: number, opts: { timeoutMs?: number } = {}): Promise<T> {
+    this.assertOpen()
+    if (!this.opened) await this.ready()
+    if (!Number.isSafeInteger(length) || length < 1)
+      throw SubstrateErrors.SUBSTRATE_ENTRY_UNAVAILABLE(`no entry at length ${String(length)}`)
+    const key = toBuffer(writer)
+    const id = key.toString('hex')
+    let core = this.#writerCores.get(id)
+    if (core === undefined) {
+      core = this.autobase._makeWriterCore(key)
+      this.#writerCores.set(id, core)
+    }
+    let block: { node: { value: Buffer | null } } | null
+    try {
+      block = await core.get(length - 1, { timeout: opts.timeoutMs ?? ENTRY_WAIT_MS })
+    } catch (err) {
+      if (this.closing) throw KernelErrors.KERNEL_CLOSED('the base closed while reading an entry')
+      throw SubstrateErrors.SUBSTRATE_ENTRY_UNAVAILABLE(
+        `the entry at ${id.slice(0, 8)}…/${length} is not stored here and no peer served it`,
+        { cause: err }
+      )
+    }
+    const value = block?.node.value
+    if (!value || value.byteLength === 0)
+      throw SubstrateErrors.SUBSTRATE_UNDECODABLE(`the block at ${id.slice(0, 8)}…/${length} holds no entry`)
+    try {
+      return this.#codec.decode(value)
+    } catch (cause) {
+      throw SubstrateErrors.SUBSTRATE_UNDECODABLE(
+        `the entry at ${id.slice(0, 8)}…/${length} does not decode`,
+        {
+          cause
+        }
+      )
     }
   }
 
