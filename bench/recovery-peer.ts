@@ -15,7 +15,7 @@ import Hyperswarm from 'hyperswarm'
 import { decodeTranscript, encodeTranscript } from '../archive/transcript.js'
 import { type Conversation, type MessageRecord, verifyMessageRecord } from '../conversations/index.js'
 import {
-  type ListedRecord,
+  type MessageChunk,
   MSG_PREFIX,
   prefixRange,
   STATE_KEY,
@@ -209,27 +209,55 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
     const id = String(a.id)
     const n = Number(a.n)
     const minLength = Number(a.minLength ?? 0)
+    /** When each condition first held (ms on this process's clock): where the wait went. */
+    const first: Record<string, number> = {}
+    let watched = false
+    const trace: unknown[] = []
+    const mark = (name: string, holds: boolean): boolean => {
+      if (holds && first[name] === undefined) first[name] = now()
+      return holds
+    }
     for (;;) {
       let snap: ReturnType<Conversation['base']['view']['snapshot']> | null = null
       try {
         const conv = node!.conversations.get(id)
+        if (!mark('conversation', true) || first.conversation === now()) {
+          /* first sight */
+        }
+        if (!watched) {
+          watched = true
+          conv.base.autobase.on('fast-forward', () => mark('fastForward', true))
+        }
         snap = conv.base.view.snapshot()
         const at = now()
+        if (process.env.P5TRACE) {
+          const vc = conv.base.view.core
+          trace.push([
+            Math.round(now()),
+            snap.version,
+            vc.length,
+            vc.contiguousLength,
+            vc.signedLength,
+            ...conv.base.heldWriters().map((w) => `${w.contiguousLength}/${w.length}`)
+          ])
+        }
         const state = (await snap.get(STATE_KEY))?.value as StateRecord | undefined
+        mark('firstMessage', (state?.seq ?? 0) > 0)
+        mark('halfListed', (state?.seq ?? 0) >= n / 2)
         // listed, at least as long as B's view was, and all of it held here (not fetched lazily:
         // the view's final blocks are stored, the rest this device's apply wrote)
         const core = conv.base.view.core
         if (
-          state !== undefined &&
-          state.seq >= n &&
-          snap.version >= minLength &&
-          core.contiguousLength >= Math.min(snap.version, core.signedLength) &&
-          (await messagesHeld(conv, snap))
+          mark('listed', state !== undefined && state.seq >= n && snap.version >= minLength) &&
+          mark('viewHeld', core.contiguousLength >= Math.min(snap.version, core.signedLength)) &&
+          mark('messagesHeld', await messagesHeld(conv, snap))
         ) {
           const viewLength = snap.version
           return {
             at,
-            total: state.seq,
+            first,
+            trace,
+            total: state!.seq,
             viewLength,
             viewHash: hex(await viewHash(snap)),
             writable: conv.writable
@@ -411,8 +439,9 @@ async function messagesHeld(
 ): Promise<boolean> {
   const needed = new Map<string, number>()
   for await (const { value } of snap.createReadStream(prefixRange(MSG_PREFIX))) {
-    const r = value as ListedRecord
-    needed.set(r.writer, Math.max(needed.get(r.writer) ?? 0, r.length))
+    for (const r of (value as MessageChunk).items) {
+      needed.set(r.writer, Math.max(needed.get(r.writer) ?? 0, r.length))
+    }
   }
   const local = conv.base.autobase.local
   const held = new Map(conv.base.heldWriters().map((w) => [hex(w.key), w.contiguousLength]))

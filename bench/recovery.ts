@@ -150,12 +150,19 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
       steps: Record<string, number>
     }>('recover', { home: homeA, mnemonic })
     log(`recovery step done in ${Math.round(rec.recovered - rec.started)} ms; node ready`)
-    const listed = await a.call<{ at: number; viewHash: string; viewLength: number }>('until', {
+    const listed = await a.call<{
+      at: number
+      first: Record<string, number>
+      viewHash: string
+      viewLength: number
+    }>('until', {
       id,
       n,
       minLength: before
     })
     log(`A lists all ${n} messages`)
+    if (process.env.P5TRACE)
+      log(JSON.stringify({ ready: rec.ready, trace: (listed as unknown as { trace: unknown }).trace }))
     // Both views keep growing by heartbeats (the deadline is pending), and hashing a view reads all
     // of it (≈ 1 s here), so polling both for one hash chases a moving target. Instead: A's view as
     // it stood when it first listed all n at a length of at least B's before the recovery (A's
@@ -198,6 +205,13 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
         withoutFinalWaitMs: round(totalMs - (Number.isFinite(phases.final) ? phases.final : 0)),
         nodeStartMs: round(rec.ready - rec.recovered),
         untilListedMs: round(listed.at - rec.ready),
+        /**
+         * ms after the node was ready when each part of "synced" first held: the conversation
+         * re-learned, all messages listed, the view's blocks stored, the messages' writer blocks stored
+         */
+        untilPartsMs: Object.fromEntries(
+          Object.entries(listed.first).map(([part, at]) => [part, round(at - rec.ready)])
+        ),
         untilSameViewMs: round(same.at - listed.at),
         /** Whether A's view, snapshotted when it first listed all messages, already hashed as B's. */
         sameViewWhenListed: sameWhenListed,

@@ -27,12 +27,21 @@ import {
   accountKey,
   type DeviceRecord,
   deviceKey,
+  type InputChunk,
+  INPUT_PREFIX,
   type InputRecord,
   inputKey,
+  LOCAL_INPUT_PREFIX,
+  LOCAL_MSG_PREFIX,
   type ListedRecord,
+  localInputKey,
+  localMsgKey,
   MANIFEST_KEY,
+  type MessageChunk,
   msgKey,
+  numberOfKey,
   OUTCOME_KEY,
+  prefixRange,
   type OutcomeRecord,
   type SealedKeyRecord,
   STATE_KEY,
@@ -344,7 +353,7 @@ export class ConversationApply {
       const record: ListedRecord = { seq, late: verdict.late, writer: hex(ctx.writer), length: ctx.length }
       next.seq = seq + 1
       if (verdict.late) next.late = state.late + 1
-      await ctx.put(msgKey(seq), record)
+      await ctx.put(localMsgKey(seq), record)
       ctx.listed = { seq, late: verdict.late }
     }
     if (verdict.once !== null) await ctx.put(verdict.once, { seq })
@@ -362,7 +371,7 @@ export class ConversationApply {
         })
       }
       const chain = chainNext(state.chain, verdict.tally)
-      await ctx.put(inputKey(state.inputs), { m: verdict.tally, c: chain } satisfies InputRecord)
+      await ctx.put(localInputKey(state.inputs), { m: verdict.tally, c: chain } satisfies InputRecord)
       next.inputs = state.inputs + 1
       next.chain = chain
       const result = evaluate(tally.config, tally)
@@ -400,13 +409,55 @@ function inputSource(ctx: ApplyContext, start: string): InputSource {
   return {
     async chainAt(n) {
       if (n === 0) return start
-      return (await ctx.get<InputRecord>(inputKey(n - 1)))?.c ?? null
+      return (await inputAt(ctx, n - 1))?.c ?? null
     },
     async *inputs(from, to) {
-      if (to <= from) return
-      yield* ctx.range<InputRecord>(inputKey(from), inputKey(to))
+      let next = from
+      // the stored chunks (each keyed by its last input), then this call's inputs
+      if (next >= to) return
+      for await (const chunk of ctx.range<InputChunk>(inputKey(from), INPUT_END)) {
+        for (let i = next - chunk.first; i >= 0 && i < chunk.items.length && next < to; i++, next++) {
+          yield chunk.items[i]!
+        }
+        if (next >= to) return
+      }
+      if (next < to) yield* ctx.range<InputRecord>(localInputKey(next), localInputKey(to))
     }
   }
+}
+
+const INPUT_END = prefixRange(INPUT_PREFIX).lt
+
+/** Tally input `n`: written earlier in this apply call, or in the stored chunk holding it. */
+async function inputAt(ctx: ApplyContext, n: number): Promise<InputRecord | null> {
+  const local = await ctx.get<InputRecord>(localInputKey(n))
+  if (local !== null) return local
+  for await (const chunk of ctx.range<InputChunk>(inputKey(n), INPUT_END)) {
+    return chunk.first <= n ? (chunk.items[n - chunk.first] ?? null) : null
+  }
+  return null
+}
+
+/**
+ * The apply calls' end: this call's listed messages and tally inputs,
+ * collected under call-local keys by its entries, become one chunk record
+ * each (see MessageChunk, InputChunk).
+ */
+export async function endApplyCall(view: ViewBatch): Promise<void> {
+  const items: ListedRecord[] = []
+  for await (const { value } of view.createReadStream(prefixRange(LOCAL_MSG_PREFIX))) {
+    items.push(value as ListedRecord)
+  }
+  if (items.length > 0) await view.put(msgKey(items[items.length - 1]!.seq), { items } satisfies MessageChunk)
+  let first = -1
+  let last = -1
+  const inputs: InputRecord[] = []
+  for await (const { key, value } of view.createReadStream(prefixRange(LOCAL_INPUT_PREFIX))) {
+    last = numberOfKey(key)
+    if (first < 0) first = last
+    inputs.push(value as InputRecord)
+  }
+  if (inputs.length > 0) await view.put(inputKey(last), { first, items: inputs } satisfies InputChunk)
 }
 
 /** The entry's writer must be a current writer of a member device; returns its record. */

@@ -18,7 +18,13 @@ import {
   skipKey,
   viewHash
 } from '../src/kernel/substrate/index.js'
-import { ConversationApply, type DryRunOptions, dryRunContext, type ReadCache } from './apply.js'
+import {
+  ConversationApply,
+  type DryRunOptions,
+  dryRunContext,
+  endApplyCall,
+  type ReadCache
+} from './apply.js'
 import { checkCertificate, type SignedCert, type SignedRevocation } from './certificates.js'
 import {
   type ConversationEntry,
@@ -50,6 +56,7 @@ import {
   type DeviceRecord,
   type ListedRecord,
   MSG_PREFIX,
+  type MessageChunk,
   type MessageRecord,
   msgKey,
   OUTCOME_KEY,
@@ -67,6 +74,7 @@ import {
 } from './view-layout.js'
 
 type ViewSnapshot = ReturnType<SubstrateBase['view']['snapshot']>
+const MSG_END = prefixRange(MSG_PREFIX).lt
 
 export interface ConversationComponents {
   /** A corestore namespace dedicated to this conversation (the conversation never closes it). */
@@ -254,7 +262,8 @@ export class Conversation extends Resource {
       encryptionKey: this.#opts.encryptionKey,
       ...(this.#opts.ackIntervalMs === undefined ? {} : { ackIntervalMs: this.#opts.ackIntervalMs }),
       codec: jsonCodec as EntryCodec<ConversationEntry>,
-      apply: this.#apply.handler(this.#own)
+      apply: this.#apply.handler(this.#own),
+      applyEnd: endApplyCall
     })
     this.#base = base
     base.on('update', this.#onUpdate)
@@ -654,8 +663,13 @@ export class Conversation extends Resource {
    */
   async #listed(snap: ViewSnapshot, from: number, to: number): Promise<MessageRecord[]> {
     const records: ListedRecord[] = []
-    for await (const { value } of snap.createReadStream({ gte: msgKey(from), lt: msgKey(to) })) {
-      records.push(value as ListedRecord)
+    if (to > from) {
+      // chunks are keyed by their last seq: the first at or after `from` holds it
+      for await (const { value } of snap.createReadStream({ gte: msgKey(from), lt: MSG_END })) {
+        const { items } = value as MessageChunk
+        for (const r of items) if (r.seq >= from && r.seq < to) records.push(r)
+        if (items.length === 0 || items[items.length - 1]!.seq >= to - 1) break
+      }
     }
     return Promise.all(records.map((r) => this.#readListed(r)))
   }
@@ -702,17 +716,21 @@ export class Conversation extends Resource {
   /** The listed messages this device appended at lengths first…first+count-1: at the tip right after the append. */
   async #listedSince(writer: string, first: number, count: number): Promise<Map<number, ListedRecord>> {
     const listed = new Map<number, ListedRecord>()
-    for await (const { value } of this.base.view.createReadStream({
+    let scanned = 0
+    chunks: for await (const { value } of this.base.view.createReadStream({
       ...prefixRange(MSG_PREFIX),
-      reverse: true,
-      limit: count + 64
+      reverse: true
     })) {
-      const r = value as ListedRecord
-      if (r.writer !== writer) continue
-      // this writer's records are in its log order: an older one means none of the batch is further back
-      if (r.length < first) break
-      if (r.length < first + count) listed.set(r.length, r)
-      if (listed.size === count) break
+      const { items } = value as MessageChunk
+      for (let i = items.length - 1; i >= 0; i--) {
+        const r = items[i]!
+        if (++scanned > count + 64) break chunks
+        if (r.writer !== writer) continue
+        // this writer's records are in its log order: an older one means none of the batch is further back
+        if (r.length < first) break chunks
+        if (r.length < first + count) listed.set(r.length, r)
+        if (listed.size === count) break chunks
+      }
     }
     return listed
   }

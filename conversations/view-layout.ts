@@ -1,4 +1,5 @@
 import type { Hlc, Outcome, TallyMessage } from '../consensus/index.js'
+import { CALL_LOCAL_PREFIX } from '../src/kernel/substrate/safe-apply.js'
 
 /**
  * Keys and records of a conversation view (a hyperbee with utf-8 keys and
@@ -13,8 +14,9 @@ import type { Hlc, Outcome, TallyMessage } from '../consensus/index.js'
  *   writer/<core key hex>        WriterRecord
  *   sealed/<dev_…>               SealedKeyRecord (conv/device)
  *   once/<kind>/<acc_…|*>        { seq } — a once-only kind was sent
- *   msg/<seq, 12 digits>         ListedRecord (listed messages, accepted or late: where the entry is)
- *   in/<n, 12 digits>            InputRecord (the tally's input log)
+ *   msg/<seq, 12 digits>         MessageChunk: the listed messages (accepted or late) of one
+ *                                apply call, keyed by the last one's seq; each names its entry
+ *   in/<n, 12 digits>            InputChunk: the tally inputs of one apply call, keyed by the last n
  *   tally                        TallyRecord (after the latest input)
  *   outcome                      OutcomeRecord (written once, when consensus is reached)
  */
@@ -32,6 +34,10 @@ export const WRITER_PREFIX = 'writer/'
 
 const pad = (n: number): string => String(n).padStart(DIGITS, '0')
 
+/** Call-local keys (never stored, see CALL_LOCAL_PREFIX): one apply call's messages and inputs before they become a chunk. */
+export const LOCAL_MSG_PREFIX = `${CALL_LOCAL_PREFIX}msg/`
+export const LOCAL_INPUT_PREFIX = `${CALL_LOCAL_PREFIX}in/`
+
 export const accountKey = (accountId: string): string => `account/${accountId}`
 export const deviceKey = (deviceId: string): string => DEVICE_PREFIX + deviceId
 export const writerKey = (coreHex: string): string => WRITER_PREFIX + coreHex
@@ -39,6 +45,10 @@ export const sealedKey = (deviceId: string): string => `sealed/${deviceId}`
 export const onceKey = (kind: string, accountId: string | null): string => `once/${kind}/${accountId ?? '*'}`
 export const msgKey = (seq: number): string => MSG_PREFIX + pad(seq)
 export const inputKey = (n: number): string => INPUT_PREFIX + pad(n)
+export const localMsgKey = (seq: number): string => LOCAL_MSG_PREFIX + pad(seq)
+export const localInputKey = (n: number): string => LOCAL_INPUT_PREFIX + pad(n)
+/** The number a padded key ends with. */
+export const numberOfKey = (key: string): number => Number(key.slice(-DIGITS))
 
 /** The hyperbee range holding every key that starts with `prefix`. */
 export { prefixRange } from '../src/kernel/substrate/view-read.js'
@@ -114,6 +124,17 @@ export interface ListedRecord {
   length: number
 }
 
+/**
+ * The listed messages of one apply call (consecutive seqs), stored under the
+ * last one's seq: a batch of 500 posts is one view block, not 500, which is
+ * what a device catching up downloads per block. Unlike a record per message
+ * it is a function of the apply calls, which autobase makes the same on
+ * every node (one per writer batch).
+ */
+export interface MessageChunk {
+  items: ListedRecord[]
+}
+
 /** A listed message as read: the view's ListedRecord with the entry it names. */
 export interface MessageRecord extends ListedRecord {
   kind: string
@@ -133,6 +154,12 @@ export interface InputRecord {
   m: TallyMessage
   /** The chain after it (hex). */
   c: string
+}
+
+/** The tally inputs of one apply call, numbered first…first+items.length-1, stored under the last. */
+export interface InputChunk {
+  first: number
+  items: InputRecord[]
 }
 
 export interface TallyRecord {

@@ -47,17 +47,33 @@ test('the view lists messages by name; show reads each from its writer core on e
   )
   t.ok(byA1[0]!.length + 1 === byA1[1]!.length, 'one batch: consecutive lengths')
 
-  // what the view itself stores: the name and the place, not the message
-  let bytes = 0
+  // what the view itself stores: per apply call one chunk of names and places, not the messages
+  const chunks: Array<{ key: string; items: Array<Record<string, unknown>> }> = []
   for await (const { key, value } of b0.conv.base.view.createReadStream(prefixRange(MSG_PREFIX))) {
-    t.alike(
-      Object.keys(value as object).sort(),
-      ['late', 'length', 'seq', 'writer'],
-      `${key} holds the name only`
-    )
-    bytes += JSON.stringify(value).length
+    chunks.push({ key, items: (value as { items: Array<Record<string, unknown>> }).items })
   }
+  t.alike(
+    chunks.map((c) => c.items.length).sort(),
+    [1, 1, 2],
+    "three calls, three chunks: a1's batch of two is one record"
+  )
+  t.ok(
+    chunks.every((c) => c.key === `msg/${String(c.items[c.items.length - 1]!.seq).padStart(12, '0')}`),
+    'each keyed by its last seq'
+  )
+  for (const c of chunks) {
+    for (const item of c.items)
+      t.alike(Object.keys(item).sort(), ['late', 'length', 'seq', 'writer'], `${c.key}: a name only`)
+  }
+  const bytes = chunks.reduce((sum, c) => sum + JSON.stringify({ items: c.items }).length, 0)
   t.ok(bytes < 4 * 150, `the view's message records are small (${bytes} B for 4)`)
+  for (let from = 0; from <= 4; from++) {
+    t.alike(
+      await b0.conv.messagesFrom(from, 2),
+      shown[0]!.messages.slice(from, from + 2),
+      `messagesFrom(${from}, 2)`
+    )
+  }
   t.is((await b0.conv.messagesFrom(2, 1))[0]?.seq, 2, 'messagesFrom pages like show')
   t.alike(await b0.conv.messagesFrom(2, 5), shown[0]!.messages.slice(2), 'messagesFrom to the end')
 })

@@ -30,7 +30,9 @@ export {
   swarmFirewall
 } from './replicator.js'
 export {
+  type ApplyEndHandler,
   type ApplyHandler,
+  CALL_LOCAL_PREFIX,
   type BaseEntry,
   type MembershipHost,
   RESERVED_KEY_PREFIX,

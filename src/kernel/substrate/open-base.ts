@@ -9,7 +9,14 @@ import { blindEncryption, defaultWrapKey } from './blind-encryption.js'
 import { type EntryCodec, jsonCodec } from './codec.js'
 import { SubstrateErrors } from './errors.js'
 import { coreKeyFor, type KeyPair, toBuffer, toHypercoreKeyPair } from './keys.js'
-import { type ApplyHandler, readSkipped, type SkipRecord, safeApply, type View } from './safe-apply.js'
+import {
+  type ApplyEndHandler,
+  type ApplyHandler,
+  readSkipped,
+  type SkipRecord,
+  safeApply,
+  type View
+} from './safe-apply.js'
 import { viewHash } from './view-hash.js'
 
 /**
@@ -61,6 +68,8 @@ export interface SubstrateBaseOptions<T> {
   finalityNudge?: boolean
   codec?: EntryCodec<T>
   apply: ApplyHandler<T>
+  /** Runs at the end of every apply call, on what its entries wrote (see ApplyEndHandler). */
+  applyEnd?: ApplyEndHandler
 }
 
 // Two autobases on the same namespace of one store freeze without an error.
@@ -176,7 +185,12 @@ export class SubstrateBase<T = unknown> extends Resource {
           valueEncoding: 'json',
           extension: false
         }),
-      apply: safeApply(this.#opts.apply, this.#codec, (record, err) => this.emit('skip', record, err)),
+      apply: safeApply(
+        this.#opts.apply,
+        this.#codec,
+        (record, err) => this.emit('skip', record, err),
+        this.#opts.applyEnd
+      ),
       close: (view) => view.close(),
       valueEncoding: 'binary',
       ackInterval: this.#opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS,

@@ -27,6 +27,13 @@ export interface ViewBatch {
 
 /** Keys starting with NUL belong to the substrate; handlers must not write them. */
 export const RESERVED_KEY_PREFIX = '\u0000'
+/**
+ * Keys starting with U+0001 are call-local: what a handler puts under them is
+ * read by the later entries of the same apply call (and by the call's end
+ * hook) like any write, and is never stored. A handler can collect items
+ * there and have its end hook store them as one record per call.
+ */
+export const CALL_LOCAL_PREFIX = '\u0001'
 const SKIP_PREFIX = '\u0000skipped\u0000'
 const SKIP_END = '\u0000skipped\u0001'
 
@@ -85,6 +92,14 @@ export async function readSkipped(view: View): Promise<SkipRecord[]> {
   return out
 }
 
+/**
+ * Runs once at the end of every apply call, after its entries, on what they
+ * wrote (call-local keys included): a pure function of those writes and the
+ * view, like the handler. It must not throw on any input: it only reorganises
+ * what successful entries wrote (a throw fails the base).
+ */
+export type ApplyEndHandler = (view: ViewBatch) => Promise<void>
+
 type HostOp = { op: 'add'; key: Buffer; indexer: boolean } | { op: 'remove'; key: Buffer }
 
 class Refused extends Error {}
@@ -102,7 +117,8 @@ class Refused extends Error {}
 export function safeApply<T>(
   handler: ApplyHandler<T>,
   codec: EntryCodec<T>,
-  onSkip?: (record: SkipRecord, err: unknown) => void
+  onSkip?: (record: SkipRecord, err: unknown) => void,
+  endCall?: ApplyEndHandler
 ): (nodes: Autobase.ApplyNode[], view: View, host: Autobase.ApplyHost) => Promise<void> {
   return async (nodes, view, host) => {
     const shared = new CallWrites(view.batch())
@@ -161,6 +177,11 @@ export function safeApply<T>(
         shared.set(skipKey(writer, node.length), JSON.stringify(record))
         onSkip?.(record, failure)
       }
+      if (endCall) {
+        const end = new EntryWrites(shared)
+        await endCall(end)
+        end.commit()
+      }
       await shared.flush()
     } finally {
       await shared.bee.close()
@@ -195,6 +216,7 @@ class CallWrites {
     if (pending !== undefined) return pending
     const read = this.#reads.get(key)
     if (read !== undefined) return read
+    if (key.startsWith(CALL_LOCAL_PREFIX)) return null
     const node = await this.bee.get(key, BINARY)
     const text = node === null ? null : (node.value as Buffer).toString()
     this.#reads.set(key, text)
@@ -212,6 +234,7 @@ class CallWrites {
 
   async flush(): Promise<void> {
     for (const [key, text] of this.#pending) {
+      if (key.startsWith(CALL_LOCAL_PREFIX)) continue
       if (text === null) await this.bee.del(key)
       else await this.bee.put(key, Buffer.from(text), BINARY)
     }
@@ -260,7 +283,8 @@ class EntryWrites implements ViewBatch {
       if (typeof text === 'string') yield { key, value: JSON.parse(text) as unknown }
     }
     let i = 0
-    for await (const node of this.#shared.bee.createReadStream(range)) {
+    const stored = range.gte.startsWith(CALL_LOCAL_PREFIX) ? [] : this.#shared.bee.createReadStream(range)
+    for await (const node of stored) {
       const key = node.key as string
       while (i < keys.length && compareKeys(keys[i]!, key) < 0) yield* own(keys[i++]!)
       if (i < keys.length && keys[i] === key) yield* own(keys[i++]!)
