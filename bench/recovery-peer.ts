@@ -221,15 +221,14 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
       let snap: ReturnType<Conversation['base']['view']['snapshot']> | null = null
       try {
         const conv = node!.conversations.get(id)
-        if (!mark('conversation', true) || first.conversation === now()) {
-          /* first sight */
-        }
+        mark('conversation', true)
         if (!watched) {
           watched = true
           conv.base.autobase.on('fast-forward', () => mark('fastForward', true))
         }
         snap = conv.base.view.snapshot()
         const at = now()
+        // P5TRACE=1: every poll's view and held writer cores, for finding where the wait goes
         if (process.env.P5TRACE) {
           const vc = conv.base.view.core
           trace.push([
