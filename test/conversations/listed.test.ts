@@ -65,6 +65,10 @@ test('the view lists messages by name; show reads each from its writer core on e
     for (const item of c.items)
       t.alike(Object.keys(item).sort(), ['late', 'length', 'seq', 'writer'], `${c.key}: a name only`)
   }
+  let local = 0
+  for await (const { key } of b0.conv.base.view.createReadStream({ gte: '\u0001', lt: '\u0002' }))
+    if (key) local++
+  t.is(local, 0, 'the call-local keys the entries collected under are not stored')
   const bytes = chunks.reduce((sum, c) => sum + JSON.stringify({ items: c.items }).length, 0)
   t.ok(bytes < 4 * 150, `the view's message records are small (${bytes} B for 4)`)
   for (let from = 0; from <= 4; from++) {
