@@ -412,9 +412,9 @@ function inputSource(ctx: ApplyContext, start: string): InputSource {
       return (await inputAt(ctx, n - 1))?.c ?? null
     },
     async *inputs(from, to) {
+      if (to <= from) return
       let next = from
       // the stored chunks (each keyed by its last input), then this call's inputs
-      if (next >= to) return
       for await (const chunk of ctx.range<InputChunk>(inputKey(from), INPUT_END)) {
         for (let i = next - chunk.first; i >= 0 && i < chunk.items.length && next < to; i++, next++) {
           yield chunk.items[i]!

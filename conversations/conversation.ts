@@ -668,7 +668,7 @@ export class Conversation extends Resource {
       for await (const { value } of snap.createReadStream({ gte: msgKey(from), lt: MSG_END })) {
         const { items } = value as MessageChunk
         for (const r of items) if (r.seq >= from && r.seq < to) records.push(r)
-        if (items.length === 0 || items[items.length - 1]!.seq >= to - 1) break
+        if (items[items.length - 1]!.seq >= to - 1) break
       }
     }
     return Promise.all(records.map((r) => this.#readListed(r)))

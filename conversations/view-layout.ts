@@ -14,9 +14,9 @@ import { CALL_LOCAL_PREFIX } from '../src/kernel/substrate/safe-apply.js'
  *   writer/<core key hex>        WriterRecord
  *   sealed/<dev_…>               SealedKeyRecord (conv/device)
  *   once/<kind>/<acc_…|*>        { seq } — a once-only kind was sent
- *   msg/<seq, 12 digits>         MessageChunk: the listed messages (accepted or late) of one
- *                                apply call, keyed by the last one's seq; each names its entry
- *   in/<n, 12 digits>            InputChunk: the tally inputs of one apply call, keyed by the last n
+ *   msg/<last seq, 12 digits>    MessageChunk: the listed messages (accepted or late) of one
+ *                                apply call; each names its entry
+ *   in/<last n, 12 digits>       InputChunk: the tally inputs of one apply call
  *   tally                        TallyRecord (after the latest input)
  *   outcome                      OutcomeRecord (written once, when consensus is reached)
  */

@@ -100,8 +100,10 @@ export class SubstrateBase<T = unknown> extends Resource {
   #lastNudge = 0
   /** Writer core sessions `entryAt` reads from, by core key (hex). */
   readonly #writerCores = new Map<string, Hypercore<{ node: { value: Buffer | null } }>>()
-  /** Sessions downloading every writer core in full (see #holdWriters), by core key (hex). */
+  /** Sessions downloading every writer core in full (see #hold), by core key (hex). */
   readonly #held = new Map<string, Hypercore<unknown>>()
+  /** Autobase's writer cores #holdActiveWriters has seen: an update event checks only new ones. */
+  readonly #seenWriterCores = new WeakSet<object>()
   lastError: Error | null = null
 
   constructor(opts: SubstrateBaseOptions<T>) {
@@ -287,7 +289,11 @@ export class SubstrateBase<T = unknown> extends Resource {
   #holdActiveWriters(): void {
     const base = this.#base
     if (!base) return
-    for (const w of base.activeWriters) if (w.core.key) this.#hold(w.core.key)
+    for (const w of base.activeWriters) {
+      if (this.#seenWriterCores.has(w.core) || !w.core.key) continue
+      this.#seenWriterCores.add(w.core)
+      this.#hold(w.core.key)
+    }
   }
 
   /** Every writer the system lists, removed ones included (after open and after a fast-forward). */
