@@ -1,4 +1,5 @@
 import { applyMessage, closeTally, compareHlc, evaluate, type Hlc, type Tally } from '../consensus/index.js'
+import { blake2b } from '../src/kernel/crypto/hash.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import {
   type ApplyHandler,
@@ -75,6 +76,8 @@ export interface ApplyContext {
   readonly writer: Buffer
   /** The entry's length in its writer core: with `writer`, its name in the log. */
   readonly length: number
+  /** The entry's block as appended, in apply; null in a dry run. */
+  readonly block: Buffer | null
   readonly host: MembershipHost
   /** True for the local check before an append: nothing is fed to the tally. */
   readonly dryRun: boolean
@@ -106,12 +109,14 @@ export interface OwnEntries {
 export function batchContext(
   writer: Buffer,
   length: number,
+  block: Buffer,
   batch: ViewBatch,
   host: MembershipHost
 ): ApplyContext {
   return {
     writer,
     length,
+    block,
     host,
     dryRun: false,
     ownEntry: false,
@@ -146,6 +151,7 @@ export function dryRunContext(
   return {
     writer,
     length,
+    block: null,
     host: { addWriter() {}, removeWriter() {}, removable: () => true },
     dryRun: true,
     ownEntry,
@@ -178,6 +184,8 @@ export class ConversationApply {
   readonly baseKey: Buffer
   #rules: ManifestRules | null = null
   #tally: TallyCache | null = null
+  /** Blocks whose message signature verified under the current rules (see #signed). */
+  #verified = new VerifiedBlocks()
 
   constructor(baseKey: Buffer) {
     this.baseKey = baseKey
@@ -194,8 +202,8 @@ export class ConversationApply {
    * it applies (a reorder runs it again): what `postBatch` reports.
    */
   handler(own?: OwnEntries): ApplyHandler<unknown> {
-    return async ({ value, writer, length }, batch, host) => {
-      const ctx = batchContext(writer, length, batch, host)
+    return async ({ value, writer, length, block }, batch, host) => {
+      const ctx = batchContext(writer, length, block, batch, host)
       await this.run(ctx, value)
       if (own?.writer.equals(writer)) own.applied(length, ctx.listed)
     }
@@ -222,6 +230,29 @@ export class ConversationApply {
     if (this.#rules?.digest === rules.digest) return
     this.#rules = rules
     this.#tally = new TallyCache(rules.config, rules.digest)
+    this.#verified = new VerifiedBlocks()
+  }
+
+  /**
+   * Whether a message's signature verifies. A reorder applies the same
+   * blocks again, on every node; what the signature covers (the entry and the
+   * conversation id) and the key it is checked against (the author's signing
+   * key, equal to the certified one) are all read from the block or fixed by
+   * the rules, so the answer is a pure function of the block's bytes under
+   * one set of rules, and a block that verified once is not verified again.
+   */
+  #signed(ctx: ApplyContext, rules: ManifestRules, entry: MessageEntry): boolean {
+    const { sig, ...unsigned } = entry
+    const memo = ctx.block === null ? null : VerifiedBlocks.keyOf(ctx.block)
+    if (memo !== null && this.#verified.has(memo)) return true
+    const ok = verifyValue(
+      SIGN_CONTEXT.message,
+      messageSigned(rules.manifest.id, unsigned),
+      sig,
+      entry.author.signingKey
+    )
+    if (ok && memo !== null) this.#verified.add(memo)
+    return ok
   }
 
   /** Runs one entry; throws a coded error to have it skipped. */
@@ -326,11 +357,7 @@ export class ConversationApply {
         `the signing key is not the certified key of ${author.deviceId}`
       )
     }
-    const { sig, ...unsigned } = entry
-    if (
-      !ctx.ownEntry &&
-      !verifyValue(SIGN_CONTEXT.message, messageSigned(rules.manifest.id, unsigned), sig, device.signingKey)
-    ) {
+    if (!ctx.ownEntry && !this.#signed(ctx, rules, entry)) {
       throw ConversationErrors.CONV_BAD_SIGNATURE('the message signature does not verify')
     }
     if (appender.deviceId !== author.deviceId) {
@@ -392,6 +419,31 @@ export class ConversationApply {
       return
     }
     await ctx.put(STATE_KEY, next)
+  }
+}
+
+/**
+ * A bounded set of block digests (BLAKE2b-128 of the bytes), oldest dropped
+ * first: enough for the unindexed tail a reorder re-applies.
+ */
+class VerifiedBlocks {
+  static readonly MAX = 16_384
+  readonly #set = new Set<string>()
+
+  static keyOf(block: Buffer): string {
+    return blake2b(block, 16).toString('base64')
+  }
+
+  has(key: string): boolean {
+    return this.#set.has(key)
+  }
+
+  add(key: string): void {
+    if (this.#set.size >= VerifiedBlocks.MAX) {
+      const oldest = this.#set.values().next().value
+      if (oldest !== undefined) this.#set.delete(oldest)
+    }
+    this.#set.add(key)
   }
 }
 

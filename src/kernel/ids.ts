@@ -93,12 +93,26 @@ export function decodeId<K extends IdKind>(kind: K, text: string): { id: IdOf[K]
   return { id: text as IdOf[K], bytes }
 }
 
+/**
+ * Printable ids that checked out (any kind: the prefix names it), oldest
+ * dropped first. Every entry of a log names the same few accounts and
+ * devices, and checking one costs a hash.
+ */
+const CHECKED = new Set<string>()
+const CHECKED_MAX = 4096
+
 export function isId(kind: IdKind, text: unknown): boolean {
   if (typeof text !== 'string') return false
+  if (CHECKED.has(text)) return text.startsWith(`${ID_PREFIX[kind]}_`)
   try {
     decodeId(kind, text)
-    return true
   } catch {
     return false
   }
+  if (CHECKED.size >= CHECKED_MAX) {
+    const oldest = CHECKED.values().next().value
+    if (oldest !== undefined) CHECKED.delete(oldest)
+  }
+  CHECKED.add(text)
+  return true
 }

@@ -159,3 +159,38 @@ test('hostile entries are skipped identically on every node, with the same codes
 async function manifestOf(n: Node): Promise<unknown> {
   return (await n.conv.base.view.get('manifest'))!.value
 }
+
+test('a verified signature is remembered by its block, not by the signature: a copy with another body is refused', async (t) => {
+  const { B, a0, b0, nodes } = await trio(t, (A, B) => ({
+    topic: 'Plans',
+    pattern: 'discussion',
+    consensus: { method: 'announcement' },
+    members: members(A, B)
+  }))
+  const id = a0.conv.id
+  const good = message({ acct: B, index: 0 }, 'post', { text: 'see you at eight' }, id)
+  const appended: Array<{ length: number; what: string }> = []
+  const raw = async (value: unknown, what: string) => {
+    appended.push({ length: await b0.conv.base.append(value as never), what })
+  }
+  await raw(good, 'the signed comment')
+  await raw({ ...good, body: { text: 'see you at nine' } }, 'its signature on another body')
+  await raw(good, 'the same block again')
+  await raw({ ...good, author: { ...good.author, deviceId: B.device(1).deviceId } }, 'another author')
+  const hash = await converged(nodes, async (n) => (await n.conv.show()).total === 2)
+  const writer = hex(b0.conv.base.localKey)
+  for (const n of nodes) {
+    const skipped = (await n.conv.skipped()).map((r) => `${r.writer}:${r.length}:${r.code}`)
+    t.alike(
+      skipped,
+      [
+        `${writer}:${appended[1]!.length}:CONV_BAD_SIGNATURE`,
+        `${writer}:${appended[3]!.length}:CONV_NOT_MEMBER`
+      ],
+      `${n.name}: the copies with another body or author are refused, the same block again is not`
+    )
+    const texts = (await n.conv.show()).messages.map((m) => m.body.text)
+    t.alike(texts, ['see you at eight', 'see you at eight'], `${n.name}: the comment is listed twice`)
+    t.is((await n.conv.viewHash()).toString('hex'), hash, `${n.name}: same view hash`)
+  }
+})

@@ -43,6 +43,12 @@ export interface BaseEntry<T> {
   readonly writer: Buffer
   /** Writer length including this entry; (writer, length) names the entry everywhere. */
   readonly length: number
+  /**
+   * The block as the writer appended it (what `value` was decoded from). A
+   * handler may memoise a pure check of it (a signature) across the re-runs
+   * of a reorder, keyed by these bytes, never by (writer, length) alone.
+   */
+  readonly block: Buffer
 }
 
 /**
@@ -151,7 +157,7 @@ export function safeApply<T>(
         let failure: unknown = null
         try {
           const value = decode(codec, node.value)
-          await handler({ value, writer, length: node.length }, entry, membership)
+          await handler({ value, writer, length: node.length, block: node.value }, entry, membership)
           // refusing before any op runs keeps a refused entry free of partial membership changes
           for (const o of ops) {
             if (o.op === 'remove' && !host.removeable(o.key))
