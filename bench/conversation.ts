@@ -193,6 +193,8 @@ export async function run({
         ratioGoal: 1.3,
         localP50: round(percentile(ours.lat.local, 50)),
         localP50Baseline: round(percentile(bare.lat.local, 50)),
+        worst: ours.lat.total.slice(-5).map(round),
+        worstBaseline: bare.lat.total.slice(-5).map(round),
         rounds
       })
     }
