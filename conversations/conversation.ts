@@ -106,6 +106,13 @@ export interface ConversationOptions {
   clock?: HybridClock
   /** Wall time in ms (default Date.now); only ever stamped into this device's own entries. */
   wallClock?: () => number
+  /**
+   * The key of the log's current system core, from an own device that holds
+   * the conversation: a device opening it empty (a recovered one) fast-forwards
+   * to it at once (see SubstrateBaseOptions.fastForwardKey). Only ever from a
+   * trusted device: the key decides which signed view this device adopts.
+   */
+  fastForwardKey?: Uint8Array | null
 }
 
 export interface ConversationEvents {
@@ -262,6 +269,7 @@ export class Conversation extends Resource {
       encryptionKey: this.#opts.encryptionKey,
       ...(this.#opts.ackIntervalMs === undefined ? {} : { ackIntervalMs: this.#opts.ackIntervalMs }),
       codec: jsonCodec as EntryCodec<ConversationEntry>,
+      ...(this.#opts.fastForwardKey ? { fastForwardKey: this.#opts.fastForwardKey } : {}),
       apply: this.#apply.handler(this.#own),
       applyEnd: endApplyCall
     })

@@ -64,7 +64,14 @@ const BlindSchema = z
   .strict()
 
 const OfferSchema = z
-  .object({ type: z.literal('offer'), v: z.literal(1), baseKey: hexSchema(32), sealedKey: hexSchema() })
+  .object({
+    type: z.literal('offer'),
+    v: z.literal(1),
+    baseKey: hexSchema(32),
+    sealedKey: hexSchema(),
+    /** To own devices only: the key of the log's current system core (what a recovered device fast-forwards to). */
+    system: hexSchema(32).optional()
+  })
   .strict()
 /** A recovered device asks an own device to offer it every conversation it is a member of. */
 const ResyncSchema = z.object({ type: z.literal('resync'), v: z.literal(1) }).strict()
@@ -129,6 +136,8 @@ interface Peer {
 export class ConversationManager extends Resource {
   readonly #c: ConversationManagerComponents
   readonly #open = new Map<string, Conversation>()
+  /** Conversations being opened (see #openRecord). */
+  readonly #opening = new Map<string, Promise<Conversation>>()
   readonly #records = new Map<string, ConversationRecord>()
   readonly #peers = new Set<Peer>()
   #heartbeatTimer: NodeJS.Timeout | null = null
@@ -272,9 +281,23 @@ export class ConversationManager extends Resource {
     return ed25519KeyPairFromSeed(labelledHash('conclave/v1/conversation-writer', [secret, salt]))
   }
 
-  async #openRecord(r: ConversationRecord): Promise<Conversation> {
+  /**
+   * Opens a conversation once: two connections to one device (a DHT and a
+   * direct one) can deliver the same offer at once, and a second base on
+   * the namespace would be refused.
+   */
+  #openRecord(r: ConversationRecord, opts: { fastForwardKey?: Buffer } = {}): Promise<Conversation> {
     const existing = this.#open.get(r.id)
-    if (existing) return existing
+    if (existing) return Promise.resolve(existing)
+    let opening = this.#opening.get(r.id)
+    if (!opening) {
+      opening = this.#openNew(r, opts).finally(() => this.#opening.delete(r.id))
+      this.#opening.set(r.id, opening)
+    }
+    return opening
+  }
+
+  async #openNew(r: ConversationRecord, opts: { fastForwardKey?: Buffer }): Promise<Conversation> {
     const { identity, secrets } = this.#c.identity
     const signingSecret = unhex(secrets.device.signingSecretKey)
     const baseKey = unhex(r.baseKey)
@@ -290,7 +313,8 @@ export class ConversationManager extends Resource {
           deviceId: identity.deviceId,
           signingKeyPair: { publicKey: signingSecret.subarray(32), secretKey: signingSecret }
         },
-        ackIntervalMs: this.#c.ackIntervalMs
+        ackIntervalMs: this.#c.ackIntervalMs,
+        ...(opts.fastForwardKey ? { fastForwardKey: opts.fastForwardKey } : {})
       }
     )
     conv.on('fault', (err: Error) => this.#c.log.warn('conversation fault', { id: r.id, err }))
@@ -582,10 +606,10 @@ export class ConversationManager extends Resource {
   ): Promise<number> {
     let offered = 0
     try {
-      const targets: Array<{ peer: Peer; device: { deviceId: string; xwingKey: string } }> = []
+      const targets: Array<{ peer: Peer; device: { deviceId: string; xwingKey: string }; own: boolean }> = []
       for (const peer of peers) {
         const device = await this.#friendDevice(peer.publicKey)
-        if (device?.access) targets.push({ peer, device })
+        if (device?.access) targets.push({ peer, device, own: this.#ownDevice(peer.publicKey) })
       }
       if (targets.length === 0) return 0
       for (const r of records) {
@@ -604,14 +628,15 @@ export class ConversationManager extends Resource {
           this.#c.log.debug('conversation not offered', { id: r.id, err: err as Error })
           continue
         }
-        for (const { peer, device } of targets) {
+        for (const { peer, device, own } of targets) {
           if (!pending.has(device.deviceId)) continue
           const sealedKey = sealConversationKey(unhex(r.key), {
             conversationId: r.id,
             deviceId: device.deviceId,
             xwingKey: device.xwingKey
           })
-          peer.message.send({ type: 'offer', v: 1, baseKey: r.baseKey, sealedKey })
+          const system = own ? { system: hex(conv.base.autobase.core.key) } : {}
+          peer.message.send({ type: 'offer', v: 1, baseKey: r.baseKey, sealedKey, ...system })
           offered++
         }
       }
@@ -619,6 +644,12 @@ export class ConversationManager extends Resource {
       if (!this.closing) this.#c.log.debug('offering conversations failed', { err: err as Error })
     }
     return offered
+  }
+
+  /** Whether a connection's key is an own, unrevoked device's. */
+  #ownDevice(publicKey: string): boolean {
+    const own = this.#c.cluster.deviceBySigningKey(unhex(publicKey))
+    return own !== null && own !== undefined && !own.revoked
   }
 
   async #onMessage(peer: Peer, m: unknown): Promise<void> {
@@ -644,7 +675,10 @@ export class ConversationManager extends Resource {
           deviceId: identity.deviceId
         })
         const record: ConversationRecord = { id, baseKey: offer.data.baseKey, key: hex(key), nonce: null }
-        await this.#openRecord(record)
+        // an own device's word on the current system core is trusted (it holds all this device holds);
+        // a friend's is not: it would decide which signed view this device adopts
+        const system = offer.data.system && this.#ownDevice(peer.publicKey) ? unhex(offer.data.system) : null
+        await this.#openRecord(record, system ? { fastForwardKey: system } : {})
         this.#records.set(id, record)
         this.#writeFile()
       }

@@ -67,7 +67,7 @@ const COMPLETE_TIMEOUT_MS = 30_000
 /** After the device record appears, how long the probe's view must stay unchanged before its epoch is taken. */
 const SETTLE_MS = 1_000
 /** The same, once the probe holds all its peers have of every core of the log (`SubstrateBase.caughtUp`). */
-const CAUGHT_UP_SETTLE_MS = 250
+const CAUGHT_UP_SETTLE_MS = 50
 
 export interface RecoveryProgress {
   phase: 'searching' | 'certifying' | 'downloading' | 'finalising'
@@ -587,7 +587,7 @@ async function settle(cluster: Cluster, deviceId: string, first: DeviceRecord): 
     return quiet >= SETTLE_MS || (quiet >= CAUGHT_UP_SETTLE_MS && cluster.base.caughtUp())
   }
   while (!settled() && Date.now() < deadline) {
-    await sleep(100)
+    await sleep(CAUGHT_UP_SETTLE_MS)
     const left = Math.max(1_000, deadline - Date.now())
     await withTimeout(cluster.base.autobase.update(), left).catch(() => {})
     const state = `${cluster.base.view.core.length}`

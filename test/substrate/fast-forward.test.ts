@@ -1,8 +1,21 @@
 import test from 'brittle'
+import Corestore from 'corestore'
 import crypto from 'hypercore-crypto'
+import { openBase, waitForIndexer } from '../../src/kernel/substrate/index.js'
 import { eventually, withTimeout } from '../../src/kernel/wait.js'
 import { createTestnet } from '../helpers/testnet.js'
-import { createPeer, dump, joinSwarm, leaveSwarm, type Peer, reopenPeer } from './helpers.js'
+import { tmpDir } from '../helpers/tmp.js'
+import {
+  apply,
+  createPeer,
+  dump,
+  hex,
+  joinSwarm,
+  leaveSwarm,
+  type Msg,
+  type Peer,
+  reopenPeer
+} from './helpers.js'
 
 const ENTRIES = 300
 
@@ -74,4 +87,57 @@ test('a node that caught up by fast-forward reopens and reads its whole view off
       `A's entry ${length}, read offline`
     )
   }
+})
+
+test('a node told the current system core fast-forwards to it at once and applies nothing of the signed log', async (t) => {
+  const net = await createTestnet(t)
+  const encryptionKey = crypto.randomBytes(32)
+  const a = await createPeer(t, 'a', { encryptionKey, keyPair: crypto.keyPair(), ackIntervalMs: 500 })
+  const c = await createPeer(t, 'c', {
+    encryptionKey,
+    bootstrap: a.base.key,
+    keyPair: crypto.keyPair(),
+    ackIntervalMs: 500
+  })
+  await joinSwarm(net, a, { server: true, client: false })
+  await joinSwarm(net, c)
+  const put = (i: number) => ({ type: 'put' as const, key: `k${i}`, value: 'x'.repeat(100) })
+  for (let i = 0; i < 100; i++) await a.base.append(put(i))
+  const first = Buffer.from(a.base.autobase.core.key)
+  // a second indexer moves the system core to another key: a fresh node opening the base starts
+  // from the first one and, unless told, learns the new key only by catching up through the first
+  await a.base.append({ type: 'add', key: hex(c.base.localKey), indexer: true })
+  await Promise.all([waitForIndexer(a.base), waitForIndexer(c.base)])
+  for (let i = 100; i < 200; i++) await a.base.append(put(i))
+  await a.base.until(() => a.base.view.core.signedLength === a.base.view.core.length)
+  const system = Buffer.from(a.base.autobase.core.key)
+  t.unlike(system, first, 'the system core moved when C became an indexer')
+
+  const dir = await tmpDir(t, 'conclave-substrate-told-')
+  const store = new Corestore(dir)
+  let applied = 0
+  const base = await openBase<Msg>({
+    store: store.namespace('test-base'),
+    encryptionKey,
+    bootstrap: a.base.key,
+    keyPair: crypto.keyPair(),
+    fastForwardKey: system,
+    apply: async (entry, view, host) => {
+      applied++
+      await apply(entry, view, host)
+    }
+  })
+  const b: Peer = { name: 'b', dir, store, base, swarm: null, replicator: null }
+  t.teardown(async () => {
+    if (b.replicator) await b.replicator.close()
+    await b.base.close()
+    await b.store.close()
+  })
+  const forwardedTo: Buffer[] = []
+  base.autobase.on('fast-forward', () => forwardedTo.push(Buffer.from(base.autobase.core.key)))
+  await joinSwarm(net, b)
+  await base.until(async () => (await base.view.get('data/k199')) !== null)
+  t.alike(forwardedTo[0], system, 'its first fast-forward went to the current system core')
+  t.is(applied, 0, 'it applied no entry: the signed view came whole')
+  t.alike(await dump(b), await dump(a), 'its view is the signed view')
 })

@@ -67,6 +67,13 @@ export interface SubstrateBaseOptions<T> {
    */
   finalityNudge?: boolean
   codec?: EntryCodec<T>
+  /**
+   * The key of the base's current system core, as a trusted peer reported it
+   * (an own device): a node that opens the base empty fast-forwards to it
+   * straight away instead of first applying the log from its start until it
+   * learns the key. Ignored once the base holds anything.
+   */
+  fastForwardKey?: Uint8Array | null
   apply: ApplyHandler<T>
   /** Runs at the end of every apply call, on what its entries wrote (see ApplyEndHandler). */
   applyEnd?: ApplyEndHandler
@@ -195,6 +202,7 @@ export class SubstrateBase<T = unknown> extends Resource {
       ),
       close: (view) => view.close(),
       valueEncoding: 'binary',
+      ...(this.#opts.fastForwardKey ? { fastForward: { key: Buffer.from(this.#opts.fastForwardKey) } } : {}),
       ackInterval: this.#opts.ackIntervalMs ?? DEFAULT_ACK_INTERVAL_MS,
       encryptionKey: this.#encryptionKey,
       blindEncryption: blindEncryption(this.#opts.wrapKey ?? defaultWrapKey(this.#encryptionKey)),
