@@ -9,6 +9,8 @@
 // mode "bare": the substrate alone: one plain hypercore in a fresh corestore,
 // seeded ("seed") or downloaded in full ("fetch") over Hyperswarm.
 // Every time it reports is absolute (performance.timeOrigin + performance.now()).
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
@@ -43,6 +45,7 @@ const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 let node: ConclaveNode | null = null
+let profiler: Session | null = null
 let home = ''
 
 const config = () => loadConfig({ home, env: {}, flags: { bootstrap: bootstrapFlag } })
@@ -122,6 +125,13 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
   /** What `conclave recover` then `conclave run` do, timed: recoverDevice, then the node. */
   async recover(a) {
     home = String(a.home)
+    // P5PROF=FILE: a CPU profile of the recovering device, from the recover call until synced
+    if (process.env.P5PROF) {
+      profiler = new Session()
+      profiler.connect()
+      await profiler.post('Profiler.enable')
+      await profiler.post('Profiler.start')
+    }
     const started = now()
     const { identity, secrets } = identityFromSeed(mnemonicToSeed(String(a.mnemonic)), {
       device: 0,
@@ -252,6 +262,12 @@ const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
           mark('messagesHeld', await messagesHeld(conv, snap))
         ) {
           const viewLength = snap.version
+          if (profiler && process.env.P5PROF) {
+            const { profile } = await profiler.post('Profiler.stop')
+            writeFileSync(process.env.P5PROF, JSON.stringify(profile))
+            profiler.disconnect()
+            profiler = null
+          }
           return {
             at,
             first,
@@ -432,16 +448,27 @@ process.send!({ ready: true })
  * (writer, length) and the message itself is in that writer core, which the
  * node keeps in full (SubstrateBase.heldWriters).
  */
+/**
+ * What each writer core must hold for the listed messages, per view length: the poll runs every
+ * 20 ms while the device downloads, and reading every chunk each time would take the device's
+ * main thread from the download it is measuring.
+ */
+let neededAt: { version: number; needed: Map<string, number> } | null = null
+
 async function messagesHeld(
   conv: Conversation,
   snap: ReturnType<Conversation['base']['view']['snapshot']>
 ): Promise<boolean> {
-  const needed = new Map<string, number>()
-  for await (const { value } of snap.createReadStream(prefixRange(MSG_PREFIX))) {
-    for (const r of (value as MessageChunk).items) {
-      needed.set(r.writer, Math.max(needed.get(r.writer) ?? 0, r.length))
+  if (neededAt?.version !== snap.version) {
+    const needed = new Map<string, number>()
+    for await (const { value } of snap.createReadStream(prefixRange(MSG_PREFIX))) {
+      for (const r of (value as MessageChunk).items) {
+        needed.set(r.writer, Math.max(needed.get(r.writer) ?? 0, r.length))
+      }
     }
+    neededAt = { version: snap.version, needed }
   }
+  const { needed } = neededAt
   const local = conv.base.autobase.local
   const held = new Map(conv.base.heldWriters().map((w) => [hex(w.key), w.contiguousLength]))
   if (local.key) held.set(hex(local.key), local.contiguousLength)

@@ -18,6 +18,10 @@
 // Hyperswarm on the same testnet; timed from the call in an already started
 // process, like the recovery.
 //
+// Diagnostics: P5TRACE=1 prints every poll of the recovered device (its view and held writer
+// cores); P5PROF=FILE writes a CPU profile of the recovering process, from the recover call
+// until synced (open it in Chrome's DevTools).
+//
 // Then, with the Conclave processes gone, Syncthing (bench/syncthing.ts) re-syncs the same
 // bytes between two local instances, twice: one file per block of A's writer core
 // (`perMessage`: as many files as blocks, each of the mean block size, random bytes) and one
