@@ -555,8 +555,7 @@ export class ConversationManager extends Resource {
         this.#peers.add(peer)
         void this.#offer([...this.#records.values()], [peer])
         void this.#sendBlind([peer])
-        const own = this.#c.cluster.deviceBySigningKey(remote)
-        if (this.#resync && own && !own.revoked) peer.message.send({ type: 'resync', v: 1 })
+        if (this.#resync && this.#ownDevice(peer.publicKey)) peer.message.send({ type: 'resync', v: 1 })
       },
       onclose: () => {
         this.#peers.delete(peer)
@@ -695,16 +694,14 @@ export class ConversationManager extends Resource {
     }
     if (ResyncSchema.safeParse(m).success) {
       // only an own device may ask: it is offered every conversation naming it, writer or not
-      const own = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
-      if (!own || own.revoked) return
+      if (!this.#ownDevice(peer.publicKey)) return
       const offered = await this.#offer([...this.#records.values()], [peer], { writers: true })
       peer.message.send({ type: 'resynced', v: 1, offered })
       return
     }
     const resynced = ResyncedSchema.safeParse(m)
     if (resynced.success) {
-      const own = this.#c.cluster.deviceBySigningKey(unhex(peer.publicKey))
-      if (!own || own.revoked || !this.#resync) return
+      if (!this.#ownDevice(peer.publicKey) || !this.#resync) return
       this.#resync = false
       this.#writeFile()
       this.#c.log.info('conversations re-learned from an own device', { offered: resynced.data.offered })
