@@ -138,18 +138,20 @@ async function throughput(
 
 export async function run({
   quick,
-  only
+  only,
+  batch = 100
 }: {
   quick: boolean
   /** P1 alone (no throughput run): for iterating on latency */
   only?: 'P1'
+  /** P2's messages per append on each writer (default 100) */
+  batch?: number
 }): Promise<Record<string, BenchFigure>> {
   const net = await createTestnet(3, { host: '127.0.0.1' })
   const bootstrap = net.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
   const tmp = tempDir('conversation')
   const rounds = quick ? 40 : 200
   const perWriter = quick ? 2000 : 10_000
-  const batch = 100
   try {
     const trios: Partial<Record<Mode, Trio>> = {}
     const results: Partial<Record<Mode, { lat: Latency; rate: number }>> = {}
@@ -207,7 +209,7 @@ export async function run({
         5000,
         bare.rate,
         {
-          what: 'three writers post at once in batches of 100; from the first post until C lists all; every message signed, validated, fed to the tally and evaluated; baseline: bare autobase, same batches',
+          what: `three writers post at once in batches of ${batch}; from the first post until C lists all; every message signed, validated, fed to the tally and evaluated; baseline: bare autobase, same batches`,
           ratioGoal: 0.8,
           messages: 3 * perWriter,
           runs: 'four of half the messages each: bare, conv, conv, bare',
@@ -225,6 +227,7 @@ export async function run({
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const out = await run({
     quick: process.argv.includes('--quick'),
+    batch: Number(process.argv.find((a) => a.startsWith('--batch='))?.slice('--batch='.length) ?? 100),
     ...(process.argv.includes('--p1') ? { only: 'P1' as const } : {})
   })
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
