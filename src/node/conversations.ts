@@ -678,6 +678,12 @@ export class ConversationManager extends Resource {
         // a friend's is not: it would decide which signed view this device adopts
         const system = offer.data.system && this.#ownDevice(peer.publicKey) ? unhex(offer.data.system) : null
         await this.#openRecord(record, system ? { fastForwardKey: system } : {})
+        if (system) {
+          this.#c.log.info('conversation opened at the signed view an own device named', {
+            id,
+            system: offer.data.system
+          })
+        }
         this.#records.set(id, record)
         this.#writeFile()
       }

@@ -111,16 +111,19 @@ test(
     // every recovery step is bounded (NODE_RECOVERY_FAILED, not a hang); a failure names the last
     // step (or the summary, when the node's open after it stopped) on its first line, which is all
     // a retry summary keeps
-    a = await startNode(t, homeA, { bootstrap: net.bootstrapFlag, readyTimeoutMs: 180_000 }).catch(
-      (err: Error) => {
-        const lines = err.message.split('\n')
-        const last =
-          lines
-            .filter((l) => /^recovery: |^recovered device |^conclave node running|^[A-Z_]+: /.test(l))
-            .pop() ?? '(no output)'
-        throw new Error(`${lines[0]} last: ${last}\n${lines.slice(1).join('\n')}`)
-      }
-    )
+    a = await startNode(t, homeA, {
+      bootstrap: net.bootstrapFlag,
+      readyTimeoutMs: 180_000,
+      // info: the line saying the conversation was opened at the signed view an own device named
+      env: { CONCLAVE_LOG_LEVEL: 'info' }
+    }).catch((err: Error) => {
+      const lines = err.message.split('\n')
+      const last =
+        lines
+          .filter((l) => /^recovery: |^recovered device |^conclave node running|^[A-Z_]+: /.test(l))
+          .pop() ?? '(no output)'
+      throw new Error(`${lines[0]} last: ${last}\n${lines.slice(1).join('\n')}`)
+    })
     const out = a.output()
     t.ok(/recovered device 0 \(dev_[^)]+\): writer epoch 0 → 1, \d+ cores/.test(out), 'a final summary')
     t.ok(/recovery: \[#*-*\] \d+% \d+\/\d+ cores/.test(out), 'a progress bar with cores and bytes')
@@ -149,6 +152,10 @@ test(
     // the conversation comes back from an own device, and A writes in it through a new writer
     const back = await eventually('A holds the conversation again', async () => show(a, convo), 120_000)
     t.is(back.messages.length, 1, "with A's post from before the loss")
+    t.ok(
+      new RegExp(`conversation opened at the signed view an own device named.*${convo}`).test(a.output()),
+      'opened at the system core an own device named in its offer (a fast-forward, not a replay)'
+    )
     await eventually(
       'A posts in the conversation after the recovery',
       async () => (await a.cli(['convo', 'post', convo, 'or the sea'])).code === 0,
