@@ -444,17 +444,17 @@ process.on('message', (m: { id: number; op: string; args?: Record<string, unknow
 process.send!({ ready: true })
 
 /**
- * Whether every message `snap` lists is stored here: the view names each by
- * (writer, length) and the message itself is in that writer core, which the
- * node keeps in full (SubstrateBase.heldWriters).
- */
-/**
  * What each writer core must hold for the listed messages, per view length: the poll runs every
  * 20 ms while the device downloads, and reading every chunk each time would take the device's
  * main thread from the download it is measuring.
  */
 let neededAt: { version: number; needed: Map<string, number> } | null = null
 
+/**
+ * Whether every message `snap` lists is stored here: the view names each by
+ * (writer, length) and the message itself is in that writer core, which the
+ * node keeps in full (SubstrateBase.heldWriters).
+ */
 async function messagesHeld(
   conv: Conversation,
   snap: ReturnType<Conversation['base']['view']['snapshot']>

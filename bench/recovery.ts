@@ -157,6 +157,7 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
     const listed = await a.call<{
       at: number
       first: Record<string, number>
+      trace: unknown[]
       viewHash: string
       viewLength: number
     }>('until', {
@@ -165,8 +166,7 @@ async function recovery(n: number, log: (s: string) => void): Promise<Record<str
       minLength: before
     })
     log(`A lists all ${n} messages`)
-    if (process.env.P5TRACE)
-      log(JSON.stringify({ ready: rec.ready, trace: (listed as unknown as { trace: unknown }).trace }))
+    if (process.env.P5TRACE) log(JSON.stringify({ ready: rec.ready, trace: listed.trace }))
     // Both views keep growing by heartbeats (the deadline is pending), and hashing a view reads all
     // of it (≈ 1 s here), so polling both for one hash chases a moving target. Instead: A's view as
     // it stood when it first listed all n at a length of at least B's before the recovery (A's

@@ -1,4 +1,5 @@
 import { applyMessage, closeTally, compareHlc, evaluate, type Hlc, type Tally } from '../consensus/index.js'
+import { BoundedSet } from '../src/kernel/bounded-set.js'
 import { blake2b } from '../src/kernel/crypto/hash.js'
 import { hex, unhex } from '../src/kernel/encoding.js'
 import {
@@ -69,6 +70,9 @@ import {
  * majority of indexers, so more indexers stall it more often.
  */
 export const MAX_INDEXERS = 3
+
+/** Block digests (BLAKE2b-128) of verified messages kept per conversation: enough for the unindexed tail a reorder re-applies. */
+const VERIFIED_MAX = 16_384
 
 /** What one entry handler reads and writes: the entry's batch in apply, the read view plus an overlay in a dry run. */
 export interface ApplyContext {
@@ -184,8 +188,8 @@ export class ConversationApply {
   readonly baseKey: Buffer
   #rules: ManifestRules | null = null
   #tally: TallyCache | null = null
-  /** Blocks whose message signature verified under the current rules (see #signed). */
-  #verified = new VerifiedBlocks()
+  /** Blocks whose message signature verified under the current rules, by digest (see #signed). */
+  #verified = new BoundedSet(VERIFIED_MAX)
 
   constructor(baseKey: Buffer) {
     this.baseKey = baseKey
@@ -230,7 +234,7 @@ export class ConversationApply {
     if (this.#rules?.digest === rules.digest) return
     this.#rules = rules
     this.#tally = new TallyCache(rules.config, rules.digest)
-    this.#verified = new VerifiedBlocks()
+    this.#verified = new BoundedSet(VERIFIED_MAX)
   }
 
   /**
@@ -242,9 +246,9 @@ export class ConversationApply {
    * one set of rules, and a block that verified once is not verified again.
    */
   #signed(ctx: ApplyContext, rules: ManifestRules, entry: MessageEntry): boolean {
-    const { sig, ...unsigned } = entry
-    const memo = ctx.block === null ? null : VerifiedBlocks.keyOf(ctx.block)
+    const memo = ctx.block === null ? null : blake2b(ctx.block, 16).toString('base64')
     if (memo !== null && this.#verified.has(memo)) return true
+    const { sig, ...unsigned } = entry
     const ok = verifyValue(
       SIGN_CONTEXT.message,
       messageSigned(rules.manifest.id, unsigned),
@@ -419,31 +423,6 @@ export class ConversationApply {
       return
     }
     await ctx.put(STATE_KEY, next)
-  }
-}
-
-/**
- * A bounded set of block digests (BLAKE2b-128 of the bytes), oldest dropped
- * first: enough for the unindexed tail a reorder re-applies.
- */
-class VerifiedBlocks {
-  static readonly MAX = 16_384
-  readonly #set = new Set<string>()
-
-  static keyOf(block: Buffer): string {
-    return blake2b(block, 16).toString('base64')
-  }
-
-  has(key: string): boolean {
-    return this.#set.has(key)
-  }
-
-  add(key: string): void {
-    if (this.#set.size >= VerifiedBlocks.MAX) {
-      const oldest = this.#set.values().next().value
-      if (oldest !== undefined) this.#set.delete(oldest)
-    }
-    this.#set.add(key)
   }
 }
 

@@ -1,3 +1,4 @@
+import { BoundedSet } from './bounded-set.js'
 import { labelledHash } from './crypto/hash.js'
 import { KernelErrors } from './errors.js'
 
@@ -98,8 +99,7 @@ export function decodeId<K extends IdKind>(kind: K, text: string): { id: IdOf[K]
  * dropped first. Every entry of a log names the same few accounts and
  * devices, and checking one costs a hash.
  */
-const CHECKED = new Set<string>()
-const CHECKED_MAX = 4096
+const CHECKED = new BoundedSet(4096)
 
 export function isId(kind: IdKind, text: unknown): boolean {
   if (typeof text !== 'string') return false
@@ -108,10 +108,6 @@ export function isId(kind: IdKind, text: unknown): boolean {
     decodeId(kind, text)
   } catch {
     return false
-  }
-  if (CHECKED.size >= CHECKED_MAX) {
-    const oldest = CHECKED.values().next().value
-    if (oldest !== undefined) CHECKED.delete(oldest)
   }
   CHECKED.add(text)
   return true
