@@ -4,9 +4,10 @@
  * reports them ({ type: 'opened', present }); then it posts `m<n>` messages
  * one after another and reports each once `post` resolved ({ type: 'ack', n }):
  * an acknowledged entry (docs/durability.md, copies 1). The parent kills it
- * with SIGKILL at any point. `stop` closes it cleanly.
+ * with SIGKILL at any point. `stop` closes it cleanly. With `--lie` it
+ * acknowledges every tenth entry without appending it (the suite's own check).
  *
- *   node dist/test/proof/crash-worker.js DIR
+ *   node dist/test/proof/crash-worker.js DIR [--lie]
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -26,7 +27,7 @@ function send(m: WorkerMessage): void {
   process.send?.(m)
 }
 
-async function main(dir: string): Promise<void> {
+async function main(dir: string, lie: boolean): Promise<void> {
   const started = Date.now()
   const A = account('alice')
   const d = A.device(0)
@@ -79,7 +80,7 @@ async function main(dir: string): Promise<void> {
   })
   let n = present.length === 0 ? 0 : Math.max(...present) + 1
   while (!stopping) {
-    await conv.post('post', { text: `m${n}` })
+    if (!(lie && n % 10 === 9)) await conv.post('post', { text: `m${n}` })
     send({ type: 'ack', n })
     n++
   }
@@ -93,7 +94,7 @@ if (!dir) {
   console.error('usage: crash-worker DIR')
   process.exit(2)
 }
-main(dir).catch((err: unknown) => {
+main(dir, process.argv.includes('--lie')).catch((err: unknown) => {
   send({ type: 'error', code: codeOf(err), message: (err as Error).stack ?? String(err) })
   setTimeout(() => process.exit(1), 100)
 })

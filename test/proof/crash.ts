@@ -21,8 +21,18 @@ export interface CrashOptions {
   kills: number
   /** Kill delays are drawn from [0, maxDelayMs) after the spawn (default 2500). */
   maxDelayMs?: number
+  /** Kill delays are at least this (default 0). */
+  minDelayMs?: number
   /** A start that does not report within this is a failed open (default 60 s). */
   openTimeoutMs?: number
+  /**
+   * Blocks this process for so many ms just before each kill (default 0):
+   * the worker's reports pile up unheard, as on a loaded machine, and are
+   * heard only after the kill.
+   */
+  stallMs?: number
+  /** The worker acknowledges every tenth entry without appending it: the suite must count them lost. */
+  lie?: boolean
   log?: (line: string) => void
 }
 
@@ -32,10 +42,22 @@ interface Run {
   child: ChildProcess
   opened: Promise<{ present: number[]; openMs: number } | { error: string }>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Settles once the worker is gone and its channel closed: every report it sent has been heard. */
+  done: Promise<void>
 }
 
-function start(dir: string, acked: Set<number>, timeoutMs: number): Run {
-  const child = fork(WORKER, [dir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+/**
+ * Starts the worker; its acknowledgements go into `acked` (this run's own
+ * set). They must not be checked against this run's opening report: the
+ * worker acknowledged them after it read its view, and after a kill the
+ * parent may hear `opened` and the acks behind it only then.
+ */
+function start(dir: string, acked: Set<number>, timeoutMs: number, lie: boolean): Run {
+  const child = fork(WORKER, lie ? [dir, '--lie'] : [dir], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const disconnected = new Promise<void>((resolve) => {
+    if (!child.connected) resolve()
+    else child.once('disconnect', () => resolve())
+  })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000)
@@ -62,7 +84,10 @@ function start(dir: string, acked: Set<number>, timeoutMs: number): Run {
       })
     })
   })
-  return { child, opened, exited }
+  const done = exited.then(() =>
+    Promise.race([disconnected, new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())])
+  )
+  return { child, opened, exited, done }
 }
 
 export async function runCrash(opts: CrashOptions): Promise<Figures> {
@@ -70,10 +95,12 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
   const f = figures('crash', opts.seed)
   const rand = prng(opts.seed)
   const maxDelayMs = opts.maxDelayMs ?? 2500
+  const minDelayMs = Math.min(opts.minDelayMs ?? 0, maxDelayMs)
+  const stallMs = opts.stallMs ?? 0
   const openTimeoutMs = opts.openTimeoutMs ?? 60_000
   const log = opts.log ?? (() => {})
   const dir = await mkdtemp(join(tmpdir(), 'conclave-crash-'))
-  // acknowledged entries: the worker reported them before a kill
+  // acknowledged entries of the runs that are over: the worker reported them before a kill
   const acked = new Set<number>()
   const lost = new Set<number>()
   const failures: string[] = []
@@ -89,8 +116,10 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
   try {
     for (let i = 0; i <= opts.kills; i++) {
       const last = i === opts.kills
-      const delay = Math.floor(rand() * maxDelayMs)
-      const run = start(dir, acked, openTimeoutMs)
+      const delay = minDelayMs + Math.floor(rand() * (maxDelayMs - minDelayMs))
+      // this run's acknowledgements join `acked` once it is over
+      const runAcked = new Set<number>()
+      const run = start(dir, runAcked, openTimeoutMs, opts.lie === true)
       f.runs++
       if (last) {
         // the closing start only checks, then stops cleanly
@@ -108,9 +137,19 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
           new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000).unref())
         ])
         if (exit === null) run.child.kill('SIGKILL')
+        await run.done
         break
       }
       let openedAt: number | null = null
+      if (stallMs > 0 && !last) {
+        setTimeout(
+          () => {
+            const until = Date.now() + stallMs
+            while (Date.now() < until);
+          },
+          Math.max(0, delay - 5)
+        ).unref()
+      }
       const outcome = await Promise.race([
         run.opened.then((r) => {
           openedAt = Date.now()
@@ -122,7 +161,8 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
         f.failedOpens++
         failures.push(`start ${i}: ${outcome.error}`)
         run.child.kill('SIGKILL')
-        await run.exited
+        await run.done
+        for (const n of runAcked) acked.add(n)
         continue
       }
       if (outcome !== 'timer') {
@@ -136,7 +176,7 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
         killsBeforeOpen++
       }
       run.child.kill('SIGKILL')
-      await run.exited
+      await run.done
       // a report of the run that arrived after opened settled still counts (it came before the kill)
       if (outcome === 'timer') {
         const r = await run.opened
@@ -145,6 +185,7 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
           openMs.push(r.openMs)
         }
       }
+      for (const n of runAcked) acked.add(n)
       if ((i + 1) % 10 === 0)
         log(`crash: ${i + 1}/${opts.kills} kills, ${acked.size} acknowledged, ${lost.size} lost`)
     }
@@ -170,6 +211,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     seed: flag(argv, 'seed', 1),
     kills: flag(argv, 'kills', 200),
     maxDelayMs: flag(argv, 'max-delay', 2500),
+    minDelayMs: flag(argv, 'min-delay', 0),
+    stallMs: flag(argv, 'stall', 0),
+    lie: argv.includes('--lie'),
     log: (line) => console.error(line)
   })
   console.log(JSON.stringify(result))
