@@ -48,6 +48,16 @@ export interface PortWindowsOptions {
 const DESCRIPTION = 'conclave direct'
 
 /**
+ * How long before a window's end the node starts removing its mapping:
+ * the removal (a gateway request, then the gateway's own rule update) takes
+ * time, more on a busy machine, and the port must be closed when the window
+ * ends, not some hundreds of ms later. An eighth of the window at most.
+ */
+export function unmapLeadMs(windowMs: number): number {
+  return Math.min(500, Math.floor(windowMs / 8))
+}
+
+/**
  * Maps the direct port at the gateway inside each window and nowhere else:
  * at a window's start it asks for a mapping whose lease ends with the window
  * (whole seconds, rounded down), at its end it removes it, and `close()`
@@ -130,11 +140,23 @@ export class PortWindows extends Resource {
     }
   }
 
+  /** When the node stops holding window w: its end less the removal's lead. */
+  #closeAt(w: PortWindow): number {
+    return w.end - unmapLeadMs(this.#o.windowMs)
+  }
+
+  /** The window whose mapping may be made or held at `now`, or the next one. */
+  #windowAt(now: number): PortWindow {
+    const w = currentOrNextWindow(this.#o.key, now, this.#o.slotMs, this.#o.windowMs)
+    return now >= this.#closeAt(w)
+      ? currentOrNextWindow(this.#o.key, w.end, this.#o.slotMs, this.#o.windowMs)
+      : w
+  }
+
   #schedule(): void {
     if (this.closing) return
     const now = this.#o.now()
-    const w = currentOrNextWindow(this.#o.key, now, this.#o.slotMs, this.#o.windowMs)
-    const at = this.#open ? (this.#window?.end ?? now) : w.start
+    const at = this.#open && this.#window ? this.#closeAt(this.#window) : this.#windowAt(now).start
     this.#timer = setTimeout(() => this.#tick(), Math.max(0, Math.min(at - now, 2 ** 31 - 1)))
     this.#timer.unref()
   }
@@ -143,14 +165,14 @@ export class PortWindows extends Resource {
     this.#timer = null
     if (this.closing) return
     const now = this.#o.now()
-    if (this.#open && this.#window && now >= this.#window.end) {
+    if (this.#open && this.#window && now >= this.#closeAt(this.#window)) {
       const w = this.#window
       this.#open = false
       void this.#step(() => this.#unmap('window closed'))
       this.#notify('close', w)
     }
-    const w = currentOrNextWindow(this.#o.key, now, this.#o.slotMs, this.#o.windowMs)
-    if (!this.#open && now >= w.start && now < w.end) {
+    const w = this.#windowAt(now)
+    if (!this.#open && now >= w.start && now < this.#closeAt(w)) {
       this.#open = true
       this.#window = w
       void this.#step(() => this.#map(w)).then(() => this.#notify('open', w))
@@ -197,14 +219,15 @@ export class PortWindows extends Resource {
     // The lease outlives the window by 1–2 s and the node removes the mapping itself at the
     // window's end: a gateway whose lease runs out first (miniupnpd) drops the connections made
     // inside the window along with it. A node that dies keeps the port open that much longer.
-    const left = w.end - this.#o.now()
-    if (port === null || left < 1000) return
-    const lifetimeS = Math.ceil(left / 1000) + 1
+    const left = this.#closeAt(w) - this.#o.now()
+    // a window with too little left is skipped: the mapping would be gone before a peer dialed
+    if (port === null || left < Math.min(1000, (this.#o.windowMs - unmapLeadMs(this.#o.windowMs)) / 2)) return
+    const lifetimeS = Math.ceil((w.end - this.#o.now()) / 1000) + 1
     try {
       this.#mapper ??= await this.#discover()
       const mapper = this.#mapper
       const mapping = await mapper.map(port, port, lifetimeS, DESCRIPTION)
-      if (this.#o.now() >= w.end || this.closing || !this.#open) {
+      if (this.#o.now() >= this.#closeAt(w) || this.closing || !this.#open) {
         // the window closed while the gateway answered: take it back at once
         await mapper.unmap(mapping.internalPort, mapping.externalPort)
         return
