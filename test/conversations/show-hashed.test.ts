@@ -41,4 +41,11 @@ test('showHashed: the summary and the view hash are of one view, even while entr
   if (seen.get(last.summary.total) === undefined) reads++
   t.is(conflicts, 0, `one hash per message count over ${reads} reads of ${seen.size} states`)
   t.ok(seen.size > 1, 'it read the view at several states')
+  // the hash of an unchanged view is kept, not read again: it must still be the view's own
+  t.alike(last.viewHash, await conv.viewHash(), 'after the posts: the hash is the view hash')
+  t.alike((await conv.showHashed({ limit: 0 })).viewHash, last.viewHash, 'asked again: the same hash')
+  await conv.post('post', { text: 'one more' })
+  const more = await conv.showHashed({ limit: 0 })
+  t.alike(more.viewHash, await conv.viewHash(), 'after one more post: the new view hash')
+  t.unlike(more.viewHash, last.viewHash, 'which differs from the one before')
 })
