@@ -201,8 +201,6 @@ export class Conversation extends Resource {
   readonly #wall: () => number
   readonly id: ConversationId
   #base: SubstrateBase<ConversationEntry> | null = null
-  /** The last view hash `showHashed` computed, by the view core's tree hash at its length. */
-  #lastHash: { root: string; hash: Buffer } | null = null
   readonly #onUpdate = (): void => {
     this.emit('update')
   }
@@ -498,11 +496,7 @@ export class Conversation extends Resource {
     const snap = this.base.view.snapshot()
     try {
       const summary = await this.#show(snap, opts)
-      // the hash reads the whole view: asked again of the same view (same blocks, so the same
-      // merkle root at the same length), it is not read again
-      const root = (await snap.core.treeHash(snap.version)).toString('hex')
-      if (this.#lastHash?.root !== root) this.#lastHash = { root, hash: await viewHash(snap) }
-      return { summary, viewHash: this.#lastHash.hash }
+      return { summary, viewHash: await viewHash(snap) }
     } finally {
       await snap.close()
     }
