@@ -59,8 +59,8 @@ export function unmapLeadMs(windowMs: number): number {
 
 /**
  * Maps the direct port at the gateway inside each window and nowhere else:
- * at a window's start it asks for a mapping whose lease ends with the window
- * (whole seconds, rounded down), at its end it removes it, and `close()`
+ * at a window's start it asks for a mapping whose lease outlives the window
+ * by 1–2 s, it removes it just before the window ends (unmapLeadMs), and `close()`
  * removes a mapping still held. A gateway that fails, answers garbage or
  * does not answer is logged (once per distinct error) and shown in
  * `status().lastError`; the node goes on, and the next window tries again.
@@ -216,8 +216,8 @@ export class PortWindows extends Resource {
   async #map(w: PortWindow): Promise<void> {
     if (this.closing) return
     const port = this.#o.port()
-    // The lease outlives the window by 1–2 s and the node removes the mapping itself at the
-    // window's end: a gateway whose lease runs out first (miniupnpd) drops the connections made
+    // The lease outlives the window by 1–2 s and the node removes the mapping itself just before
+    // the window's end (#closeAt): a gateway whose lease runs out first (miniupnpd) drops the connections made
     // inside the window along with it. A node that dies keeps the port open that much longer.
     const left = this.#closeAt(w) - this.#o.now()
     // a window with too little left is skipped: the mapping would be gone before a peer dialed

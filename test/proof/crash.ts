@@ -141,7 +141,7 @@ export async function runCrash(opts: CrashOptions): Promise<Figures> {
         break
       }
       let openedAt: number | null = null
-      if (stallMs > 0 && !last) {
+      if (stallMs > 0) {
         setTimeout(
           () => {
             const until = Date.now() + stallMs
